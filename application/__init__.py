@@ -1,0 +1,1 @@
+"""Use cases: commands in, aggregates saved; the event store's one Application."""

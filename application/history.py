@@ -1,0 +1,57 @@
+"""The history of an aggregate as an auditor reads it: every event, in order, in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+from uuid import UUID
+
+from application.caller import SYSTEM_ACTOR, Caller
+from application.ledger import CommandRunner
+from domain import ids
+from domain.access import Permission, User
+from domain.base import DealerAggregate
+from domain.machines import MachineUnit
+
+_BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor_id",
+                "company_id", "command_id", "business_date", "reason"}
+
+
+class HistoryService:
+    def __init__(self, runner: CommandRunner) -> None:
+        self.runner = runner
+
+    def machine_history(self, caller: Caller, serial_number: str) -> list[dict[str, Any]]:
+        caller.require(Permission.VIEW_HISTORY)
+        unit = self.runner.get_in_scope(caller, ids.machine_unit_id(serial_number), MachineUnit,
+                                        f"Machine {ids.normalise_key(serial_number)}")
+        return self.events_of(unit.id)
+
+    def events_of(self, aggregate_id: UUID) -> list[dict[str, Any]]:
+        names: dict[UUID, str] = {}
+        return [self._describe(event, names) for event in self.runner.ledger.events.get(aggregate_id)]
+
+    def _actor_name(self, actor_id: UUID, names: dict[UUID, str]) -> str:
+        if actor_id not in names:
+            if actor_id == SYSTEM_ACTOR:
+                names[actor_id] = "system"
+            else:
+                user = self.runner.find(actor_id, User)
+                names[actor_id] = user.username if user else str(actor_id)
+        return names[actor_id]
+
+    def _describe(self, event: DealerAggregate.Event, names: dict[UUID, str]) -> dict[str, Any]:
+        kind = type(event).__qualname__
+        return {
+            "version": event.originator_version,
+            "event": kind,
+            "business_date": event.business_date,
+            "recorded_at": event.timestamp,
+            "actor_id": event.actor_id,
+            "actor": self._actor_name(event.actor_id, names),
+            "company_id": event.company_id,
+            "command_id": event.command_id,
+            "reason": event.reason,
+            "data": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in _BASE_FIELDS
+                     and "password" not in f.name},
+        }

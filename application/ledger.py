@@ -1,0 +1,160 @@
+"""The event store of the back office and the one way commands are recorded.
+
+One eventsourcing ``Application`` holds every aggregate of the dealer's
+business. The business needs atomic saves across what would otherwise be
+separate contexts (a machine swap changes a contract and two units; a receipt
+that redeems a coupon changes the debt and the coupon), and a single
+notification log gives every read model one total order to follow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+import msgspec
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from application.caller import Caller
+from domain import ids
+from domain.base import Context, DealerAggregate, DomainError, NotFoundError
+from domain.commands import CommandRecord
+
+A = TypeVar("A", bound=DealerAggregate)
+
+
+class ConcurrentChangeError(DomainError):
+    code = "concurrent-change"
+    status = 409
+
+
+class IronLedger(Application):
+    """The event store. ``name`` fixes the table names for ever (``ironledger_events``)."""
+
+    name = "ironledger"
+    is_snapshotting_enabled = False
+
+
+@dataclass
+class CommandResult:
+    status_code: int
+    body: dict[str, Any]
+    position: int | None
+    replayed: bool = False
+
+
+@dataclass
+class Outcome:
+    """What a command handler decided: the aggregates to save and the answer."""
+
+    aggregates: Sequence[DealerAggregate]
+    body: dict[str, Any] = field(default_factory=dict)
+    status_code: int = 200
+
+
+_json = msgspec.json.Encoder(decimal_format="string")
+
+
+class CommandRunner:
+    """Runs a command handler against the event store.
+
+    - Saves everything the handler changed in one transaction.
+    - With an idempotency key, saves a ``CommandRecord`` in that same transaction;
+      a retry returns the first answer and records nothing new, also when the
+      retry arrives at another process at the same instant.
+    - Answers with the position (notification id) of the last recorded event, so a
+      query can wait until its read model has caught up.
+    """
+
+    def __init__(self, ledger: IronLedger, today: Callable[[], date],
+                 position_of: Callable[[UUID], int | None],
+                 on_recorded: Callable[[int], None] | None = None) -> None:
+        self.ledger = ledger
+        self.today = today
+        self.position_of = position_of
+        self.on_recorded = on_recorded
+
+    # ------------------------------------------------------------ reads for commands
+    def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        try:
+            aggregate = self.ledger.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
+        aggregate = self.find(aggregate_id, cls)
+        if aggregate is None:
+            raise NotFoundError(f"{what} does not exist.", code=f"{_kebab(cls.__name__)}-not-found")
+        return aggregate
+
+    def get_in_scope(self, caller: Caller, aggregate_id: UUID, cls: type[A], what: str) -> A:
+        """The one place where commands apply the caller's data scope: an
+        aggregate of a company outside the scope is answered as not found."""
+        aggregate = self.get(aggregate_id, cls, what)
+        if not caller.scope.includes(getattr(aggregate, "company_id", None)):
+            raise NotFoundError(f"{what} does not exist.", code=f"{_kebab(cls.__name__)}-not-found")
+        return aggregate
+
+    # ------------------------------------------------------------ the command
+    def run(self, caller: Caller, operation: str, request: Any, handler: Callable[[Context], Outcome],
+            idempotency_key: str | None = None, reason: str | None = None) -> CommandResult:
+        record_id = ids.command_record_id(caller.user_id, idempotency_key) if idempotency_key else None
+        fingerprint = self._fingerprint(operation, request)
+        if record_id is not None:
+            replay = self._replay(record_id, operation, fingerprint)
+            if replay is not None:
+                return replay
+        ctx = Context(actor_id=caller.user_id, command_id=uuid4(), business_date=self.today(),
+                      reason=(reason or "").strip() or None)
+        outcome = handler(ctx)
+        to_save: list[DealerAggregate] = list(outcome.aggregates)
+        answer_json = _json.encode(outcome.body).decode()
+        if record_id is not None:
+            assert idempotency_key is not None
+            to_save.append(CommandRecord.record(ctx, idempotency_key, operation, fingerprint,
+                                                outcome.status_code, answer_json))
+        try:
+            recordings = self.ledger.save(*to_save)
+        except IntegrityError:
+            if record_id is not None:
+                replay = self._replay(record_id, operation, fingerprint)
+                if replay is not None:
+                    return replay
+            raise self._conflict(to_save) from None
+        position = max((r.notification.id for r in recordings), default=None)
+        if position is not None and self.on_recorded:
+            self.on_recorded(position)
+        # The answer as JSON values, exactly as a replay will give it back.
+        return CommandResult(outcome.status_code, msgspec.json.decode(answer_json), position)
+
+    def _replay(self, record_id: UUID, operation: str, fingerprint: str) -> CommandResult | None:
+        record = self.find(record_id, CommandRecord)
+        if record is None:
+            return None
+        record.check_same_request(operation, fingerprint)
+        return CommandResult(record.status_code, msgspec.json.decode(record.answer_json),
+                             self.position_of(record_id), replayed=True)
+
+    @staticmethod
+    def _conflict(aggregates: Sequence[DealerAggregate]) -> DomainError:
+        creating = [a for a in aggregates if a.version == 1 and not isinstance(a, CommandRecord)]
+        for aggregate in creating:
+            refuse = getattr(type(aggregate), "refuse_second_creation", None)
+            if refuse is not None:
+                return refuse(aggregate)
+        return ConcurrentChangeError("Someone else changed the same record at the same moment; "
+                                     "reload and try again.")
+
+    @staticmethod
+    def _fingerprint(operation: str, request: Any) -> str:
+        return hashlib.sha256(operation.encode() + b"\0" + _json.encode(request)).hexdigest()
+
+
+def _kebab(name: str) -> str:
+    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")

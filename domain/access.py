@@ -1,0 +1,234 @@
+"""Access control (权限管理) as business facts.
+
+- A **role** says what a user may do (functional permission).
+- A **position** (岗位) grants a set of member companies, or the whole group;
+  the companies of a user's positions are the data the user sees (data permission).
+Every grant and revoke is an event, so an auditor can say who could do what, when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from domain import ids
+from domain.base import Context, DealerAggregate, DomainError, InvalidValueError, require_text
+
+
+class Permission(StrEnum):
+    MANAGE_USERS = "manage_users"
+    MANAGE_ORGANISATION = "manage_organisation"
+    VIEW_ORGANISATION = "view_organisation"
+    RECEIVE_MACHINE = "receive_machine"
+    TRANSFER_MACHINE = "transfer_machine"
+    VIEW_STOCK = "view_stock"
+    VIEW_HISTORY = "view_history"
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    SALESPERSON = "salesperson"            # 业务员
+    SALES_CLERK = "sales_clerk"            # 营业内勤 / sales administrator
+    APPROVER = "approver"                  # leader who approves
+    FINANCE = "finance"
+    WAREHOUSE_KEEPER = "warehouse_keeper"  # 库管
+    TECHNICIAN = "technician"              # 技师
+    COLLECTOR = "collector"                # 催收人员
+    AUDITOR = "auditor"
+
+
+_READ = {Permission.VIEW_ORGANISATION, Permission.VIEW_STOCK}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMINISTRATOR: frozenset(Permission),
+    Role.SALESPERSON: frozenset(_READ),
+    Role.SALES_CLERK: frozenset(_READ | {Permission.RECEIVE_MACHINE}),
+    Role.APPROVER: frozenset(_READ | {Permission.VIEW_HISTORY}),
+    Role.FINANCE: frozenset(_READ | {Permission.VIEW_HISTORY}),
+    Role.WAREHOUSE_KEEPER: frozenset(_READ | {Permission.RECEIVE_MACHINE, Permission.TRANSFER_MACHINE,
+                                              Permission.VIEW_HISTORY}),
+    Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION}),
+    Role.COLLECTOR: frozenset(_READ),
+    Role.AUDITOR: frozenset(_READ | {Permission.VIEW_HISTORY}),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The member companies whose data a user sees."""
+
+    all_companies: bool = False
+    companies: frozenset[UUID] = frozenset()
+
+    def includes(self, company_id: UUID | None) -> bool:
+        if company_id is None:  # group-wide facts (models, users) are not company data
+            return True
+        return self.all_companies or company_id in self.companies
+
+    def union(self, other: Scope) -> Scope:
+        return Scope(self.all_companies or other.all_companies, self.companies | other.companies)
+
+
+class RoleAlreadyGrantedError(DomainError):
+    code = "role-already-granted"
+
+
+class RoleNotGrantedError(DomainError):
+    code = "role-not-granted"
+
+
+class PositionAlreadyAssignedError(DomainError):
+    code = "position-already-assigned"
+
+
+class PositionNotAssignedError(DomainError):
+    code = "position-not-assigned"
+
+
+class LastAdministratorError(DomainError):
+    code = "last-administrator"
+
+
+class Position(DealerAggregate):
+    """岗位: grants the data of a set of member companies, or of the whole group."""
+
+    class Created(DealerAggregate.Created):
+        name: str
+        company_ids: tuple[UUID, ...]
+        all_companies: bool
+
+        def apply(self, position: Position) -> None:
+            position.name = self.name
+            position.company_ids = frozenset(self.company_ids)
+            position.all_companies = self.all_companies
+
+    class CompaniesChanged(DealerAggregate.Event):
+        company_ids: tuple[UUID, ...]
+        all_companies: bool
+
+        def apply(self, position: Position) -> None:
+            position.company_ids = frozenset(self.company_ids)
+            position.all_companies = self.all_companies
+
+    @classmethod
+    def create(cls, ctx: Context, name: str, company_ids: list[UUID], all_companies: bool) -> Position:
+        name = require_text(name, "name", 100)
+        cls._check_grant(company_ids, all_companies)
+        return cls._start(cls.Created, ids.position_id(name), ctx, None, name=name,
+                          company_ids=tuple(sorted(set(company_ids))), all_companies=all_companies)
+
+    def change_companies(self, ctx: Context, company_ids: list[UUID], all_companies: bool) -> None:
+        self._check_grant(company_ids, all_companies)
+        new = tuple(sorted(set(company_ids)))
+        if frozenset(new) == self.company_ids and all_companies == self.all_companies:
+            raise DomainError(f"Position {self.name} already grants exactly these companies.",
+                              code="nothing-changed")
+        self._record(self.CompaniesChanged, ctx, None, company_ids=new, all_companies=all_companies)
+
+    @staticmethod
+    def _check_grant(company_ids: list[UUID], all_companies: bool) -> None:
+        if all_companies and company_ids:
+            raise InvalidValueError("A whole-group position lists no companies.", field="company_ids")
+        if not all_companies and not company_ids:
+            raise InvalidValueError("A position grants at least one company, or the whole group.",
+                                    field="company_ids")
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.all_companies, self.company_ids)
+
+
+class User(DealerAggregate):
+    """A person who signs in. The password hash is computed outside the domain."""
+
+    class Created(DealerAggregate.Created):
+        username: str
+        display_name: str
+        password_hash: str
+
+        def apply(self, user: User) -> None:
+            user.username = self.username
+            user.display_name = self.display_name
+            user.password_hash = self.password_hash
+            user.roles = frozenset()
+            user.position_ids = frozenset()
+            user.credentials_version = 1
+
+    class RoleGranted(DealerAggregate.Event):
+        role: Role
+
+        def apply(self, user: User) -> None:
+            user.roles = user.roles | {self.role}
+
+    class RoleRevoked(DealerAggregate.Event):
+        role: Role
+
+        def apply(self, user: User) -> None:
+            user.roles = user.roles - {self.role}
+
+    class PositionAssigned(DealerAggregate.Event):
+        position_id: UUID
+        position_name: str
+
+        def apply(self, user: User) -> None:
+            user.position_ids = user.position_ids | {self.position_id}
+
+    class PositionUnassigned(DealerAggregate.Event):
+        position_id: UUID
+
+        def apply(self, user: User) -> None:
+            user.position_ids = user.position_ids - {self.position_id}
+
+    class PasswordChanged(DealerAggregate.Event):
+        password_hash: str
+
+        def apply(self, user: User) -> None:
+            user.password_hash = self.password_hash
+            user.credentials_version += 1  # tokens issued before are no longer accepted
+
+    @staticmethod
+    def check_username(username: str) -> str:
+        name = require_text(username, "username", 60).lower()
+        if not all(c.isalnum() or c in "._-" for c in name):
+            raise InvalidValueError("A user name uses letters, digits, '.', '_' or '-' only.", field="username")
+        return name
+
+    @classmethod
+    def create(cls, ctx: Context, username: str, display_name: str, password_hash: str) -> User:
+        name = cls.check_username(username)
+        return cls._start(cls.Created, ids.user_id(name), ctx, None, username=name,
+                          display_name=require_text(display_name, "display_name", 100),
+                          password_hash=password_hash)
+
+    def grant_role(self, ctx: Context, role: Role) -> None:
+        if role in self.roles:
+            raise RoleAlreadyGrantedError(f"{self.username} already has the role {role}.")
+        self._record(self.RoleGranted, ctx, None, role=role)
+
+    def revoke_role(self, ctx: Context, role: Role) -> None:
+        if role not in self.roles:
+            raise RoleNotGrantedError(f"{self.username} does not have the role {role}.")
+        if role is Role.ADMINISTRATOR and ctx.actor_id == self.id:
+            raise LastAdministratorError("An administrator cannot take the administrator role from themself.")
+        self._record(self.RoleRevoked, ctx, None, role=role)
+
+    def assign_position(self, ctx: Context, position: Position) -> None:
+        if position.id in self.position_ids:
+            raise PositionAlreadyAssignedError(f"{self.username} already holds position {position.name}.")
+        self._record(self.PositionAssigned, ctx, None, position_id=position.id, position_name=position.name)
+
+    def unassign_position(self, ctx: Context, position_id: UUID) -> None:
+        if position_id not in self.position_ids:
+            raise PositionNotAssignedError(f"{self.username} does not hold that position.")
+        self._record(self.PositionUnassigned, ctx, None, position_id=position_id)
+
+    def change_password(self, ctx: Context, password_hash: str) -> None:
+        self._record(self.PasswordChanged, ctx, None, password_hash=password_hash)
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        granted: set[Permission] = set()
+        for role in self.roles:
+            granted |= ROLE_PERMISSIONS[role]
+        return frozenset(granted)

@@ -1,0 +1,1 @@
+"""The edges: settings, the composition root, persistence adapters, HTTP, CLI, workers."""

@@ -1,0 +1,124 @@
+"""The ``ironledger`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+
+from interfaces.settings import Settings
+
+
+def _backoffice():  # imported late so that `ironledger openapi` touches no database
+    from interfaces.composition import BackOffice
+    return BackOffice(Settings())
+
+
+def _announce_admin(generated: str | None) -> None:
+    if generated:
+        print("=" * 72)
+        print("First start: administrator created.")
+        print("  user name: admin")
+        print(f"  password:  {generated}")
+        print("This password is shown once. Set IRONLEDGER_ADMIN_PASSWORD to choose it yourself.")
+        print("=" * 72, flush=True)
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from interfaces.http.app import create_app
+
+    backoffice = _backoffice()
+    _announce_admin(backoffice.access.ensure_administrator(backoffice.settings.admin_password))
+    app = create_app(backoffice, run_projections=not args.no_projections)
+    print(f"ironledger on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)",
+          flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+
+
+def worker(_: argparse.Namespace) -> None:
+    backoffice = _backoffice()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    backoffice.start_projections()
+    print(f"projection worker running: {', '.join(backoffice.projections)}", flush=True)
+    stop.wait()
+    backoffice.stop()
+
+
+def rebuild(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    backoffice = _backoffice()
+    names = list(backoffice.projections) if args.all else [args.name]
+    unknown = [n for n in names if n not in backoffice.projections]
+    if not names or unknown:
+        sys.exit(f"Unknown read model {unknown or names}; known: {', '.join(backoffice.projections)}")
+    total = backoffice.ledger.recorder.max_notification_id() or 0
+    for name in names:
+        runner = backoffice.projections[name]
+        runner.reset()
+        with tqdm(total=total, desc=name, unit="event") as bar:
+            runner.catch_up(progress=bar.update)
+    backoffice.stop()
+
+
+def demo(_: argparse.Namespace) -> None:
+    from interfaces.demo import load_demo
+
+    backoffice = _backoffice()
+    _announce_admin(backoffice.access.ensure_administrator(backoffice.settings.admin_password))
+    users = load_demo(backoffice)
+    backoffice.catch_up()
+    print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 50 machines.")
+    print(f"{'user':<18}{'password':<18}positions / roles")
+    for username, password, what in users:
+        print(f"{username:<18}{password:<18}{what}")
+    backoffice.stop()
+
+
+def openapi(_: argparse.Namespace) -> None:
+    from interfaces.http.app import create_app
+
+    app = create_app(None, run_projections=False)  # type: ignore[arg-type]
+    print(json.dumps(app.openapi_schema.to_schema(), indent=2, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="ironledger", description="Back office for machinery dealers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="run the HTTP API with the read models")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-projections", action="store_true",
+                   help="API only; read models are kept by `ironledger worker` (several API processes)")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(run=serve)
+
+    p = commands.add_parser("worker", help="keep the read models up to date, without the API")
+    p.set_defaults(run=worker)
+
+    p = commands.add_parser("rebuild", help="drop a read model and rebuild it from the event log")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--all", action="store_true")
+    p.set_defaults(run=rebuild)
+
+    p = commands.add_parser("demo", help="load the demo group and print its users")
+    p.set_defaults(run=demo)
+
+    p = commands.add_parser("openapi", help="print the OpenAPI document")
+    p.set_defaults(run=openapi)
+
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

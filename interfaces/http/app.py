@@ -1,0 +1,130 @@
+"""The Litestar application: thin handlers over the services and read models.
+
+Errors are RFC 9457 problem+json: ``type`` is a stable URI ending in the code,
+``code`` repeats it for clients, ``detail`` is a sentence a clerk can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from application.access import AuthenticationError
+from application.caller import Caller
+from domain.base import DomainError
+from interfaces.composition import BackOffice
+
+log = logging.getLogger("ironledger.http")
+
+PROBLEM = "application/problem+json"
+PROBLEM_BASE = "https://ironledger.example/problems/"
+VERSION = "0.1.0"
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return Response({"type": PROBLEM_BASE + code, "code": code, "title": title, "status": status,
+                     "detail": detail, **extra}, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+class ReadModelBehindError(DomainError):
+    code = "read-model-behind"
+    status = 503
+
+
+_TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Not allowed", 404: "Not found",
+           405: "Method not allowed", 409: "Conflict", 413: "Request too large", 415: "Unsupported media type",
+           422: "Not accepted", 429: "Too many requests", 500: "Internal error", 503: "Try again shortly"}
+
+
+def _domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
+    extra = {k: str(v) for k, v in exc.details.items()}
+    if isinstance(exc, ReadModelBehindError):
+        extra["retry_after"] = "1"
+    return problem(exc.status, exc.code, _TITLES.get(exc.status, "Refused"), exc.message, **extra)
+
+
+def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = [{"field": e.get("key"), "source": e.get("source"), "message": e.get("message")}
+              for e in (exc.extra or []) if isinstance(e, dict)]
+    detail = exc.detail or "The request is not valid."
+    if errors:
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+    return problem(400, "invalid-request", "Bad request", detail, errors=errors)
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    code = {400: "invalid-request", 401: "unauthenticated", 404: "no-such-route", 405: "method-not-allowed", 413: "request-too-large",
+            415: "unsupported-media-type"}.get(status, f"http-{status}")
+    return problem(status, code, _TITLES.get(status, "Error"), str(exc.detail))
+
+
+def _unexpected_error(_: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unexpected error", exc_info=exc)
+    return problem(500, "internal-error", "Internal error",
+                   "Something went wrong on our side; nothing you sent was recorded unless a position "
+                   "was returned. Try again, and tell the administrator if it persists.")
+
+
+def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar:
+    from interfaces.http.controllers import CONTROLLERS
+
+    def resolve_caller(request: Request) -> Caller:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("Sign in first (POST /auth/login) and send the token as "
+                                      "'Authorization: Bearer <token>'.")
+        return backoffice.access.authenticate(token.strip())
+
+    @get("/health", operation_id="GetHealth", tags=["health"], sync_to_thread=True,
+         summary="Whether the service and its read models are alive (no token needed)")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": VERSION,
+                "store": "postgresql" if backoffice.settings.uses_postgres else "sqlite",
+                "read_models": {name: {"position": r.position(), "error": r.last_error}
+                                for name, r in backoffice.projections.items()}}
+
+    def startup() -> None:
+        if run_projections:
+            backoffice.start_projections()
+
+    def shutdown() -> None:
+        backoffice.stop()
+
+    return Litestar(
+        route_handlers=[health, *CONTROLLERS],
+        dependencies={"caller": Provide(resolve_caller, sync_to_thread=True),
+                      "backoffice": Provide(lambda: backoffice, sync_to_thread=False, use_cache=True)},
+        exception_handlers={
+            DomainError: _domain_error,
+            ValidationException: _validation_error,
+            NotAuthorizedException: _http_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+        type_encoders={Decimal: str},
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        request_max_body_size=1_000_000,
+        openapi_config=OpenAPIConfig(
+            title="ironledger", version=VERSION,
+            description="Back office for construction-machinery dealers. Sign in with POST /auth/login, "
+                        "then press Authorize and paste the access_token.",
+            path="/docs", render_plugins=[SwaggerRenderPlugin()],
+            components=Components(security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
+            security=[{"BearerToken": []}],
+        ),
+    )

@@ -1,0 +1,318 @@
+"""One controller per resource. Commands are POSTs named for the act, with
+``operation_id`` = the command's name; queries are GETs on read models."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.params import Parameter
+
+from application.access import AuthenticationError
+from application.caller import Caller
+from application.ledger import CommandResult
+from domain import ids
+from domain.access import Permission
+from domain.base import InvalidValueError, NotFoundError
+from domain.machines import MachineNature, MachineStatus
+from interfaces.composition import BackOffice
+from interfaces.http.app import ReadModelBehindError
+from interfaces.http.schemas import (
+    ChangePasswordRequest,
+    ChangePositionCompaniesRequest,
+    CreateCompanyRequest,
+    CreatePositionRequest,
+    CreateUserRequest,
+    CreateWarehouseRequest,
+    LoginRequest,
+    PositionRequest,
+    ReceiveMachineRequest,
+    RegisterMachineModelRequest,
+    RoleRequest,
+    TransferMachineRequest,
+)
+from projections import access_directory, machine_stock, organisation
+
+IdempotencyKey = Annotated[str | None, Parameter(
+    header="Idempotency-Key", required=False, min_length=1, max_length=200,
+    description="Send the same key when retrying: the first answer comes back and nothing is recorded twice.")]
+After = Annotated[int | None, Parameter(
+    query="after", required=False, ge=0,
+    description="A command's position: wait (bounded) until this list includes that command's effect.")]
+Page = Annotated[int, Parameter(query="page", ge=1, le=1_000_000)]
+PageSize = Annotated[int, Parameter(query="page_size", ge=1, le=500)]
+SerialPath = Annotated[str, Parameter(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+
+
+def answer(result: CommandResult) -> Response[dict[str, Any]]:
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return Response({**result.body, "position": result.position}, status_code=result.status_code,
+                    headers=headers)
+
+
+def fresh(backoffice: BackOffice, projection: str, after: int | None) -> None:
+    if after and not backoffice.wait_for(projection, after):
+        raise ReadModelBehindError(
+            f"The {projection} list has not yet caught up with position {after}; try again in a moment.")
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["access"]
+
+    @post("/login", operation_id="Login", sync_to_thread=True, security=[],
+          summary="Sign in: exchange user name and password for a bearer token")
+    def login(self, data: LoginRequest, backoffice: BackOffice) -> Response[dict[str, Any]]:
+        token = backoffice.access.login(data.username, data.password)
+        return Response({"access_token": token.access_token, "token_type": "Bearer",
+                         "expires_at": token.expires_at, "user_id": str(token.user_id)}, status_code=200)
+
+    @get("/me", operation_id="GetMe", sync_to_thread=True, summary="Who I am, my permissions and my companies")
+    def me(self, caller: Caller) -> dict[str, Any]:
+        return {"user_id": caller.user_id, "username": caller.username,
+                "permissions": sorted(caller.permissions),
+                "all_companies": caller.scope.all_companies, "company_ids": sorted(caller.scope.companies)}
+
+    @post("/change-password", operation_id="ChangePassword", sync_to_thread=True,
+          summary="Change my own password (tokens issued before stop working)")
+    def change_password(self, data: ChangePasswordRequest, caller: Caller, backoffice: BackOffice,
+                        idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        try:
+            result = backoffice.access.change_password(caller, data.current_password, data.new_password,
+                                                       idempotency_key)
+        except AuthenticationError as error:  # a wrong current password is not a missing sign-in
+            error.status = 422
+            raise
+        return answer(result)
+
+
+class CompanyController(Controller):
+    path = "/companies"
+    tags = ["organisation"]
+
+    @post("/", operation_id="CreateCompany", sync_to_thread=True, summary="Add a member company to the group")
+    def create(self, data: CreateCompanyRequest, caller: Caller, backoffice: BackOffice,
+               idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.organisation.create_company(caller, data.code, data.name, idempotency_key))
+
+    @get("/", operation_id="ListCompanies", sync_to_thread=True, summary="Member companies I may see")
+    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+        caller.require(Permission.VIEW_ORGANISATION)
+        fresh(backoffice, "organisation", after)
+        with backoffice.read() as cur:
+            items = organisation.list_companies(cur, caller.scope)
+        return {"items": items, "total": len(items)}
+
+
+class WarehouseController(Controller):
+    path = "/warehouses"
+    tags = ["organisation"]
+
+    @post("/", operation_id="CreateWarehouse", sync_to_thread=True, summary="Add a warehouse to a company")
+    def create(self, data: CreateWarehouseRequest, caller: Caller, backoffice: BackOffice,
+               idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.organisation.create_warehouse(caller, data.company_id, data.code, data.name,
+                                                               data.kind, data.technician_name, idempotency_key))
+
+    @get("/", operation_id="ListWarehouses", sync_to_thread=True, summary="Warehouses of the companies I see")
+    def list_all(self, caller: Caller, backoffice: BackOffice, company_id: UUID | None = None,
+             after: After = None) -> dict[str, Any]:
+        caller.require(Permission.VIEW_ORGANISATION)
+        fresh(backoffice, "organisation", after)
+        with backoffice.read() as cur:
+            items = organisation.list_warehouses(cur, caller.scope, company_id)
+        return {"items": items, "total": len(items)}
+
+
+class MachineModelController(Controller):
+    path = "/machine-models"
+    tags = ["organisation"]
+
+    @post("/", operation_id="RegisterMachineModel", sync_to_thread=True, summary="Register a machine model")
+    def register(self, data: RegisterMachineModelRequest, caller: Caller, backoffice: BackOffice,
+                 idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.organisation.register_machine_model(caller, data.code, data.name,
+                                                                     data.machine_type, idempotency_key))
+
+    @get("/", operation_id="ListMachineModels", sync_to_thread=True, summary="Machine models of the group")
+    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+        caller.require(Permission.VIEW_ORGANISATION)
+        fresh(backoffice, "organisation", after)
+        with backoffice.read() as cur:
+            items = organisation.list_machine_models(cur)
+        return {"items": items, "total": len(items)}
+
+
+def _stock_filter(company_id: UUID | None, warehouse_id: UUID | None, model_id: UUID | None,
+                  status: MachineStatus | None, nature: MachineNature | None,
+                  serial: str | None) -> machine_stock.StockFilter:
+    return machine_stock.StockFilter(company_id, warehouse_id, model_id, status and str(status),
+                                     nature and str(nature), serial)
+
+
+SerialFilter = Annotated[str | None, Parameter(query="serial", required=False, max_length=40,
+                                               description="Serial number starts with")]
+GroupBy = Annotated[str, Parameter(query="group_by", max_length=100, pattern=r"^[a-z,]*$",
+                                   description="Comma-separated: company, warehouse, model, status, nature")]
+
+
+class MachineController(Controller):
+    path = "/machines"
+    tags = ["machines"]
+
+    @post("/receive", operation_id="ReceiveMachine", sync_to_thread=True,
+          summary="Receive a machine into a warehouse (入库) by serial number")
+    def receive(self, data: ReceiveMachineRequest, caller: Caller, backoffice: BackOffice,
+                idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.stock.receive_machine(caller, data.serial_number, data.model_id,
+                                                       data.warehouse_id, data.nature, idempotency_key))
+
+    @post("/{serial_number:str}/transfer", operation_id="TransferMachine", sync_to_thread=True,
+          summary="Transfer a machine in stock to another warehouse (调拨)")
+    def transfer(self, serial_number: SerialPath, data: TransferMachineRequest, caller: Caller,
+                 backoffice: BackOffice, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.stock.transfer_machine(caller, serial_number, data.to_warehouse_id, data.reason,
+                                                        idempotency_key))
+
+    @get("/", operation_id="ListMachineStock", sync_to_thread=True,
+         summary="Machine stock I may see, filtered and paged")
+    def list_all(self, caller: Caller, backoffice: BackOffice, company_id: UUID | None = None,
+             warehouse_id: UUID | None = None, model_id: UUID | None = None, status: MachineStatus | None = None,
+             nature: MachineNature | None = None, serial: SerialFilter = None, page: Page = 1,
+             page_size: PageSize = 50, after: After = None) -> dict[str, Any]:
+        caller.require(Permission.VIEW_STOCK)
+        fresh(backoffice, "machine_stock", after)
+        flt = _stock_filter(company_id, warehouse_id, model_id, status, nature, serial)
+        with backoffice.read() as cur:
+            items, total = machine_stock.list_stock(cur, caller.scope, flt, page, page_size)
+        return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+    @get("/counts", operation_id="CountMachineStock", sync_to_thread=True,
+         summary="How many machines, grouped by company, warehouse, model, status or nature")
+    def counts(self, caller: Caller, backoffice: BackOffice, group_by: GroupBy = "company,status",
+               company_id: UUID | None = None, warehouse_id: UUID | None = None, model_id: UUID | None = None,
+               status: MachineStatus | None = None, nature: MachineNature | None = None,
+               after: After = None) -> dict[str, Any]:
+        caller.require(Permission.VIEW_STOCK)
+        groups = [g for g in group_by.split(",") if g]
+        unknown = [g for g in groups if g not in machine_stock.GROUPINGS]
+        if unknown or len(set(groups)) != len(groups):
+            raise InvalidValueError(f"group_by takes {', '.join(machine_stock.GROUPINGS)}, each once; "
+                                    f"got {group_by!r}.", field="group_by")
+        fresh(backoffice, "machine_stock", after)
+        flt = _stock_filter(company_id, warehouse_id, model_id, status, nature, None)
+        with backoffice.read() as cur:
+            rows = machine_stock.count_stock(cur, caller.scope, flt, groups)
+        return {"group_by": groups, "rows": rows, "total": sum(r["machines"] for r in rows)}
+
+    @get("/export", operation_id="ExportMachineStock", sync_to_thread=True, media_type="text/csv",
+         summary="Machine stock I may see, as CSV")
+    def export(self, caller: Caller, backoffice: BackOffice, company_id: UUID | None = None,
+               warehouse_id: UUID | None = None, model_id: UUID | None = None,
+               status: MachineStatus | None = None, nature: MachineNature | None = None,
+               serial: SerialFilter = None, after: After = None) -> Response[str]:
+        caller.require(Permission.VIEW_STOCK)
+        fresh(backoffice, "machine_stock", after)
+        flt = _stock_filter(company_id, warehouse_id, model_id, status, nature, serial)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(machine_stock.EXPORT_COLUMNS)
+        with backoffice.read() as cur:
+            for row in machine_stock.export_stock(cur, caller.scope, flt):
+                writer.writerow([row[c] for c in machine_stock.EXPORT_COLUMNS])
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="machine-stock.csv"'})
+
+    @get("/{serial_number:str}", operation_id="GetMachine", sync_to_thread=True,
+         summary="One machine by serial number")
+    def get_machine(self, serial_number: SerialPath, caller: Caller, backoffice: BackOffice,
+            after: After = None) -> dict[str, Any]:
+        caller.require(Permission.VIEW_STOCK)
+        fresh(backoffice, "machine_stock", after)
+        with backoffice.read() as cur:
+            row = machine_stock.get_machine(cur, caller.scope, ids.machine_unit_id(serial_number))
+        if row is None:
+            raise NotFoundError(f"Machine {ids.normalise_key(serial_number)} does not exist.",
+                                code="machine-unit-not-found")
+        return row
+
+    @get("/{serial_number:str}/history", operation_id="GetMachineHistory", sync_to_thread=True,
+         summary="Every event of a machine, in order, with who, when and why")
+    def history(self, serial_number: SerialPath, caller: Caller, backoffice: BackOffice) -> dict[str, Any]:
+        events = backoffice.history.machine_history(caller, serial_number)
+        return {"serial_number": ids.normalise_key(serial_number), "events": events}
+
+
+class UserController(Controller):
+    path = "/users"
+    tags = ["access"]
+
+    @post("/", operation_id="CreateUser", sync_to_thread=True, summary="Create a user with roles and positions")
+    def create(self, data: CreateUserRequest, caller: Caller, backoffice: BackOffice,
+               idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.access.create_user(caller, data.username, data.display_name, data.password,
+                                                    data.roles, data.position_ids, idempotency_key))
+
+    @get("/", operation_id="ListUsers", sync_to_thread=True, summary="Users with their roles and positions")
+    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+        caller.require(Permission.MANAGE_USERS)
+        fresh(backoffice, "access_directory", after)
+        with backoffice.read() as cur:
+            items = access_directory.list_users(cur)
+        return {"items": items, "total": len(items)}
+
+    @post("/{user_id:uuid}/grant-role", operation_id="GrantRole", sync_to_thread=True, summary="Grant a role")
+    def grant_role(self, user_id: UUID, data: RoleRequest, caller: Caller, backoffice: BackOffice,
+                   idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.access.grant_role(caller, user_id, data.role, idempotency_key))
+
+    @post("/{user_id:uuid}/revoke-role", operation_id="RevokeRole", sync_to_thread=True, summary="Revoke a role")
+    def revoke_role(self, user_id: UUID, data: RoleRequest, caller: Caller, backoffice: BackOffice,
+                    idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.access.revoke_role(caller, user_id, data.role, idempotency_key))
+
+    @post("/{user_id:uuid}/assign-position", operation_id="AssignPosition", sync_to_thread=True,
+          summary="Give a user a position (the companies whose data they see)")
+    def assign_position(self, user_id: UUID, data: PositionRequest, caller: Caller, backoffice: BackOffice,
+                        idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.access.assign_position(caller, user_id, data.position_id, idempotency_key))
+
+    @post("/{user_id:uuid}/unassign-position", operation_id="UnassignPosition", sync_to_thread=True,
+          summary="Take a position from a user")
+    def unassign_position(self, user_id: UUID, data: PositionRequest, caller: Caller, backoffice: BackOffice,
+                          idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.access.unassign_position(caller, user_id, data.position_id, idempotency_key))
+
+
+class PositionController(Controller):
+    path = "/positions"
+    tags = ["access"]
+
+    @post("/", operation_id="CreatePosition", sync_to_thread=True,
+          summary="Create a position granting some companies, or the whole group")
+    def create(self, data: CreatePositionRequest, caller: Caller, backoffice: BackOffice,
+               idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.access.create_position(caller, data.name, data.company_ids, data.all_companies,
+                                                        idempotency_key))
+
+    @get("/", operation_id="ListPositions", sync_to_thread=True, summary="Positions and the companies they grant")
+    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+        caller.require(Permission.MANAGE_USERS)
+        fresh(backoffice, "access_directory", after)
+        with backoffice.read() as cur:
+            items = access_directory.list_positions(cur)
+        return {"items": items, "total": len(items)}
+
+    @post("/{position_id:uuid}/change-companies", operation_id="ChangePositionCompanies", sync_to_thread=True,
+          summary="Change which companies a position grants")
+    def change_companies(self, position_id: UUID, data: ChangePositionCompaniesRequest, caller: Caller,
+                         backoffice: BackOffice, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+        return answer(backoffice.access.change_position_companies(caller, position_id, data.company_ids,
+                                                                  data.all_companies, idempotency_key))
+
+
+CONTROLLERS = [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
+               UserController, PositionController]

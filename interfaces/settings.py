@@ -1,0 +1,34 @@
+"""Settings, from environment variables prefixed ``IRONLEDGER_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IRONLEDGER_", extra="ignore")
+
+    # Unset: an SQLite file under data_dir. A postgresql:// URL switches to PostgreSQL.
+    database_url: str | None = None
+    # PostgreSQL schema for events and read models (tests use one schema each).
+    database_schema: str = "public"
+    data_dir: Path = Path("var")
+    # First administrator's password; when unset one is generated and printed once.
+    admin_password: str | None = None
+    # Signing key for bearer tokens. Unset: generated once into data_dir/token.key
+    # (several API processes on one machine share it; across machines, set it).
+    secret_key: str | None = None
+    token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    # How long a query given ?after=<position> waits for its read model.
+    read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Fallback polling when no wake-up arrives (lost NOTIFY, another process on SQLite).
+    projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    projection_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.startswith(("postgres://", "postgresql://"))

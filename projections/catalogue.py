@@ -1,0 +1,12 @@
+"""Every read model of the product, in the order they are built."""
+
+from projections.access_directory import AccessDirectoryProjection
+from projections.base import Projection
+from projections.machine_stock import MachineStockProjection
+from projections.organisation import OrganisationProjection
+
+ALL_PROJECTIONS: tuple[type[Projection], ...] = (
+    OrganisationProjection,
+    MachineStockProjection,
+    AccessDirectoryProjection,
+)

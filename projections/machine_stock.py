@@ -1,0 +1,118 @@
+"""Machine stock: which unit is where, in which state; counts by company, warehouse, model, status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.access import Scope
+from domain.machines import MachineStatus, MachineUnit
+from projections.base import Projection, handles, page_bounds, scope_filter
+
+
+class MachineStockProjection(Projection):
+    name = "machine_stock"
+    version = 1
+    tables = ("machine_stock",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS machine_stock (machine_id {uuid} PRIMARY KEY, serial_number TEXT NOT NULL,"
+        " model_id {uuid} NOT NULL, model_code TEXT NOT NULL, company_id {uuid} NOT NULL,"
+        " warehouse_id {uuid} NOT NULL, nature TEXT NOT NULL, status TEXT NOT NULL,"
+        " received_on {date} NOT NULL, last_change_on {date} NOT NULL, version INTEGER NOT NULL)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS machine_stock_serial ON machine_stock (serial_number)",
+        "CREATE INDEX IF NOT EXISTS machine_stock_place ON machine_stock (company_id, warehouse_id, status)",
+    )
+
+    @handles(MachineUnit.Received)
+    def received(self, cur: Any, e: MachineUnit.Received) -> None:
+        cur.execute("INSERT INTO machine_stock (machine_id, serial_number, model_id, model_code, company_id,"
+                    " warehouse_id, nature, status, received_on, last_change_on, version)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (e.originator_id, e.serial_number, e.model_id, e.model_code, e.company_id, e.warehouse_id,
+                     str(e.nature), str(MachineStatus.IN_STOCK), e.business_date, e.business_date,
+                     e.originator_version))
+
+    @handles(MachineUnit.Transferred)
+    def transferred(self, cur: Any, e: MachineUnit.Transferred) -> None:
+        cur.execute("UPDATE machine_stock SET company_id = %s, warehouse_id = %s, last_change_on = %s,"
+                    " version = %s WHERE machine_id = %s",
+                    (e.company_id, e.to_warehouse_id, e.business_date, e.originator_version, e.originator_id))
+
+
+@dataclass(frozen=True)
+class StockFilter:
+    company_id: UUID | None = None
+    warehouse_id: UUID | None = None
+    model_id: UUID | None = None
+    status: str | None = None
+    nature: str | None = None
+    serial_prefix: str | None = None
+
+    def where(self, scope: Scope) -> tuple[str, list[Any]]:
+        where, params = scope_filter(scope, "s.company_id")
+        for column, value in (("s.company_id", self.company_id), ("s.warehouse_id", self.warehouse_id),
+                              ("s.model_id", self.model_id), ("s.status", self.status),
+                              ("s.nature", self.nature)):
+            if value is not None:
+                where += f" AND {column} = %s"
+                params.append(value)
+        if self.serial_prefix:
+            where += " AND s.serial_number LIKE %s"
+            params.append(self.serial_prefix.replace("%", "").replace("_", "").upper() + "%")
+        return where, params
+
+
+_COLUMNS = ("s.machine_id, s.serial_number, s.model_id, s.model_code, s.company_id, c.code AS company_code,"
+            " s.warehouse_id, w.code AS warehouse_code, w.name AS warehouse_name, s.nature, s.status,"
+            " s.received_on, s.last_change_on")
+_FROM = ("machine_stock s LEFT JOIN org_companies c ON c.company_id = s.company_id"
+         " LEFT JOIN org_warehouses w ON w.warehouse_id = s.warehouse_id")
+
+EXPORT_COLUMNS = ("serial_number", "model_code", "company_code", "warehouse_code", "warehouse_name", "nature",
+                  "status", "received_on", "last_change_on", "machine_id")
+
+
+def list_stock(cur: Any, scope: Scope, flt: StockFilter, page: int, page_size: int) -> tuple[list[dict], int]:
+    where, params = flt.where(scope)
+    cur.execute(f"SELECT COUNT(*) AS n FROM machine_stock s WHERE {where}", params)
+    total = cur.fetchone()["n"]
+    limit, offset = page_bounds(page, page_size)
+    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY s.serial_number LIMIT %s OFFSET %s",
+                [*params, limit, offset])
+    return cur.fetchall(), total
+
+
+GROUPINGS = {"company": "s.company_id", "warehouse": "s.warehouse_id", "model": "s.model_code",
+             "status": "s.status", "nature": "s.nature"}
+
+
+def count_stock(cur: Any, scope: Scope, flt: StockFilter, group_by: list[str]) -> list[dict[str, Any]]:
+    where, params = flt.where(scope)
+    columns = [f"{GROUPINGS[g]} AS {g}" for g in group_by]
+    select = ", ".join([*columns, "COUNT(*) AS machines"])
+    group = f" GROUP BY {', '.join(GROUPINGS[g] for g in group_by)} ORDER BY {', '.join(GROUPINGS[g] for g in group_by)}" \
+        if group_by else ""
+    cur.execute(f"SELECT {select} FROM machine_stock s WHERE {where}{group}", params)
+    return cur.fetchall()
+
+
+def export_stock(cur: Any, scope: Scope, flt: StockFilter, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every row in scope, in pages (keyset on serial number) so memory stays flat."""
+    where, params = flt.where(scope)
+    last = ""
+    while True:
+        cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} AND s.serial_number > %s"
+                    " ORDER BY s.serial_number LIMIT %s", [*params, last, batch])
+        rows = cur.fetchall()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1]["serial_number"]
+
+
+def get_machine(cur: Any, scope: Scope, machine_id: UUID) -> dict[str, Any] | None:
+    where, params = scope_filter(scope, "s.company_id")
+    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.machine_id = %s AND {where}", [machine_id, *params])
+    return cur.fetchone()
