@@ -1,0 +1,160 @@
+"""Fixtures shared by every tier.
+
+The integration and end-to-end tiers run against both stores: each test that
+takes ``settings`` or ``backoffice`` runs once on a fresh SQLite folder and once
+in a fresh PostgreSQL schema of a database this test session creates and drops.
+
+PostgreSQL: ``IRONLEDGER_TEST_POSTGRES_URL`` (default the local server, trust
+auth). Unreachable: those tests are skipped, except under ``CI=true`` where
+they fail. ``IRONLEDGER_TEST_STORES=sqlite`` (or ``postgres``) narrows the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from application.caller import SYSTEM, Caller
+from domain import ids
+from domain.access import Role
+from domain.machines import MachineNature
+from domain.organisation import MachineType, WarehouseKind
+from interfaces.composition import BackOffice
+from interfaces.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("IRONLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+STORES = [s.strip() for s in os.environ.get("IRONLEDGER_TEST_STORES", "sqlite,postgres").split(",") if s.strip()]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TODAY = date(2026, 3, 2)
+ADMIN_PASSWORD = "admin-pass-2026"
+PASSWORD = "user-pass-2026"
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**params)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"ironledger stores under test: {', '.join(STORES)}; PostgreSQL admin URL: {PG_ADMIN_URL}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of this test session's own, dropped at the end."""
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.Error as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is unreachable at {PG_ADMIN_URL} and CI=true: {error}", pytrace=False)
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error}")
+    name = f"ironledger_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _with_dbname(PG_ADMIN_URL, name)
+    finally:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+def make_settings(store: str, tmp_path: Path, request: pytest.FixtureRequest, **overrides) -> Settings:
+    base = dict(data_dir=tmp_path / "var", admin_password=ADMIN_PASSWORD, secret_key="test-secret-" + "x" * 32,
+                projection_poll_seconds=0.2)
+    if store == "sqlite":
+        return Settings(**base, **overrides)
+    url = request.getfixturevalue("postgres_database")
+    schema = "t_" + uuid.uuid4().hex[:12]
+
+    def drop_schema() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+    request.addfinalizer(drop_schema)
+    return Settings(**base, database_url=url, database_schema=schema, pool_size=5, **overrides)
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    return make_settings(store, tmp_path, request)
+
+
+@pytest.fixture
+def backoffice(settings: Settings) -> Iterator[BackOffice]:
+    office = BackOffice(settings, today=lambda: TODAY)
+    office.access.ensure_administrator(ADMIN_PASSWORD)
+    try:
+        yield office
+    finally:
+        office.stop()
+
+
+@dataclass
+class Group:
+    """Two member companies (Hefei, Chuzhou), a main warehouse each and a parts
+    warehouse in Hefei, one model, and users of different roles and scopes."""
+
+    hefei: UUID
+    chuzhou: UUID
+    hefei_main: UUID
+    hefei_parts: UUID
+    hefei_yard: UUID
+    chuzhou_main: UUID
+    excavator: UUID
+    keeper_hefei: Caller       # warehouse keeper, sees Hefei only
+    keeper_group: Caller       # warehouse keeper, sees the whole group
+    salesperson_hefei: Caller  # may not receive machines
+
+
+def seed_group(office: BackOffice) -> Group:
+    org, access = office.organisation, office.access
+    hefei = UUID(org.create_company(SYSTEM, "HF", "Hefei").body["company_id"])
+    chuzhou = UUID(org.create_company(SYSTEM, "CZ", "Chuzhou").body["company_id"])
+    hefei_main = UUID(org.create_warehouse(SYSTEM, hefei, "MAIN", "Hefei main", WarehouseKind.MAIN)
+                      .body["warehouse_id"])
+    hefei_yard = UUID(org.create_warehouse(SYSTEM, hefei, "YARD", "Hefei yard", WarehouseKind.MAIN)
+                      .body["warehouse_id"])
+    hefei_parts = UUID(org.create_warehouse(SYSTEM, hefei, "PARTS", "Hefei parts", WarehouseKind.PARTS)
+                       .body["warehouse_id"])
+    chuzhou_main = UUID(org.create_warehouse(SYSTEM, chuzhou, "MAIN", "Chuzhou main", WarehouseKind.MAIN)
+                        .body["warehouse_id"])
+    excavator = UUID(org.register_machine_model(SYSTEM, "SY215C", "SY215C excavator", MachineType.EXCAVATOR)
+                     .body["model_id"])
+    access.create_position(SYSTEM, "Hefei", [hefei], all_companies=False)
+    access.create_user(SYSTEM, "keeper.hf", "Keeper Hefei", PASSWORD, [Role.WAREHOUSE_KEEPER],
+                       [ids.position_id("Hefei")])
+    access.create_user(SYSTEM, "keeper.all", "Keeper group", PASSWORD, [Role.WAREHOUSE_KEEPER],
+                       [ids.position_id("Whole group")])
+    access.create_user(SYSTEM, "sales.hf", "Sales Hefei", PASSWORD, [Role.SALESPERSON], [ids.position_id("Hefei")])
+
+    def caller(username: str) -> Caller:
+        return access.authenticate(access.login(username, PASSWORD).access_token)
+
+    return Group(hefei, chuzhou, hefei_main, hefei_parts, hefei_yard, chuzhou_main, excavator,
+                 caller("keeper.hf"), caller("keeper.all"), caller("sales.hf"))
+
+
+@pytest.fixture
+def group(backoffice: BackOffice) -> Group:
+    return seed_group(backoffice)
+
+
+def receive(office: BackOffice, group: Group, serial: str, warehouse: UUID | None = None,
+            caller: Caller | None = None, key: str | None = None):
+    return office.stock.receive_machine(caller or group.keeper_group, serial, group.excavator,
+                                        warehouse or group.hefei_main, MachineNature.PURCHASED_SAMPLE,
+                                        idempotency_key=key)
