@@ -75,8 +75,9 @@ def _token_secret(settings: Settings) -> str:
 class BackOffice:
     """Everything wired together: event store, services, read models and their runners."""
 
-    def __init__(self, settings: Settings | None = None, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, settings: Settings | None = None, today: Callable[[], date] | None = None) -> None:
         self.settings = settings = settings or Settings()
+        today = today or settings.today
         if settings.uses_postgres:
             assert settings.database_url
             _ensure_schema(settings.database_url, settings.database_schema)

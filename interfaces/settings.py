@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from pydantic import Field
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     projection_batch_size: int = Field(default=1000, ge=1, le=100_000)
     pool_size: int = Field(default=10, ge=1, le=200)
+    # The business date of a command is today's date at this offset from UTC (China: +8, no DST).
+    utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+
+    def today(self) -> date:
+        return datetime.now(timezone(timedelta(hours=self.utc_offset_hours))).date()
 
     @property
     def uses_postgres(self) -> bool:

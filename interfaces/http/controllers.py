@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from application.access import AuthenticationError
 from application.caller import Caller
@@ -36,15 +37,17 @@ from interfaces.http.schemas import (
 )
 from projections import access_directory, machine_stock, organisation
 
-IdempotencyKey = Annotated[str | None, Parameter(
-    header="Idempotency-Key", required=False, min_length=1, max_length=200,
+CallerDep = NamedDependency[Caller]
+OfficeDep = NamedDependency[BackOffice]
+IdempotencyKey = Annotated[str | None, HeaderParameter(
+    name="Idempotency-Key", required=False, min_length=1, max_length=200,
     description="Send the same key when retrying: the first answer comes back and nothing is recorded twice.")]
-After = Annotated[int | None, Parameter(
-    query="after", required=False, ge=0,
+After = Annotated[int | None, QueryParameter(
+    name="after", required=False, ge=0,
     description="A command's position: wait (bounded) until this list includes that command's effect.")]
-Page = Annotated[int, Parameter(query="page", ge=1, le=1_000_000)]
-PageSize = Annotated[int, Parameter(query="page_size", ge=1, le=500)]
-SerialPath = Annotated[str, Parameter(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+Page = Annotated[int, QueryParameter(name="page", ge=1, le=1_000_000)]
+PageSize = Annotated[int, QueryParameter(name="page_size", ge=1, le=500)]
+SerialPath = Annotated[str, PathParameter(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$")]
 
 
 def answer(result: CommandResult) -> Response[dict[str, Any]]:
@@ -65,20 +68,20 @@ class AuthController(Controller):
 
     @post("/login", operation_id="Login", sync_to_thread=True, security=[],
           summary="Sign in: exchange user name and password for a bearer token")
-    def login(self, data: LoginRequest, backoffice: BackOffice) -> Response[dict[str, Any]]:
+    def login(self, data: JSONBody[LoginRequest], backoffice: OfficeDep) -> Response[dict[str, Any]]:
         token = backoffice.access.login(data.username, data.password)
         return Response({"access_token": token.access_token, "token_type": "Bearer",
                          "expires_at": token.expires_at, "user_id": str(token.user_id)}, status_code=200)
 
     @get("/me", operation_id="GetMe", sync_to_thread=True, summary="Who I am, my permissions and my companies")
-    def me(self, caller: Caller) -> dict[str, Any]:
+    def me(self, caller: CallerDep) -> dict[str, Any]:
         return {"user_id": caller.user_id, "username": caller.username,
                 "permissions": sorted(caller.permissions),
                 "all_companies": caller.scope.all_companies, "company_ids": sorted(caller.scope.companies)}
 
     @post("/change-password", operation_id="ChangePassword", sync_to_thread=True,
           summary="Change my own password (tokens issued before stop working)")
-    def change_password(self, data: ChangePasswordRequest, caller: Caller, backoffice: BackOffice,
+    def change_password(self, data: JSONBody[ChangePasswordRequest], caller: CallerDep, backoffice: OfficeDep,
                         idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         try:
             result = backoffice.access.change_password(caller, data.current_password, data.new_password,
@@ -94,12 +97,12 @@ class CompanyController(Controller):
     tags = ["organisation"]
 
     @post("/", operation_id="CreateCompany", sync_to_thread=True, summary="Add a member company to the group")
-    def create(self, data: CreateCompanyRequest, caller: Caller, backoffice: BackOffice,
+    def create(self, data: JSONBody[CreateCompanyRequest], caller: CallerDep, backoffice: OfficeDep,
                idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.organisation.create_company(caller, data.code, data.name, idempotency_key))
 
     @get("/", operation_id="ListCompanies", sync_to_thread=True, summary="Member companies I may see")
-    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+    def list_all(self, caller: CallerDep, backoffice: OfficeDep, after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_ORGANISATION)
         fresh(backoffice, "organisation", after)
         with backoffice.read() as cur:
@@ -112,13 +115,13 @@ class WarehouseController(Controller):
     tags = ["organisation"]
 
     @post("/", operation_id="CreateWarehouse", sync_to_thread=True, summary="Add a warehouse to a company")
-    def create(self, data: CreateWarehouseRequest, caller: Caller, backoffice: BackOffice,
+    def create(self, data: JSONBody[CreateWarehouseRequest], caller: CallerDep, backoffice: OfficeDep,
                idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.organisation.create_warehouse(caller, data.company_id, data.code, data.name,
                                                                data.kind, data.technician_name, idempotency_key))
 
     @get("/", operation_id="ListWarehouses", sync_to_thread=True, summary="Warehouses of the companies I see")
-    def list_all(self, caller: Caller, backoffice: BackOffice, company_id: UUID | None = None,
+    def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
              after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_ORGANISATION)
         fresh(backoffice, "organisation", after)
@@ -132,13 +135,13 @@ class MachineModelController(Controller):
     tags = ["organisation"]
 
     @post("/", operation_id="RegisterMachineModel", sync_to_thread=True, summary="Register a machine model")
-    def register(self, data: RegisterMachineModelRequest, caller: Caller, backoffice: BackOffice,
+    def register(self, data: JSONBody[RegisterMachineModelRequest], caller: CallerDep, backoffice: OfficeDep,
                  idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.organisation.register_machine_model(caller, data.code, data.name,
                                                                      data.machine_type, idempotency_key))
 
     @get("/", operation_id="ListMachineModels", sync_to_thread=True, summary="Machine models of the group")
-    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+    def list_all(self, caller: CallerDep, backoffice: OfficeDep, after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_ORGANISATION)
         fresh(backoffice, "organisation", after)
         with backoffice.read() as cur:
@@ -153,9 +156,9 @@ def _stock_filter(company_id: UUID | None, warehouse_id: UUID | None, model_id: 
                                      nature and str(nature), serial)
 
 
-SerialFilter = Annotated[str | None, Parameter(query="serial", required=False, max_length=40,
+SerialFilter = Annotated[str | None, QueryParameter(name="serial", required=False, max_length=40,
                                                description="Serial number starts with")]
-GroupBy = Annotated[str, Parameter(query="group_by", max_length=100, pattern=r"^[a-z,]*$",
+GroupBy = Annotated[str, QueryParameter(name="group_by", max_length=100, pattern=r"^[a-z,]*$",
                                    description="Comma-separated: company, warehouse, model, status, nature")]
 
 
@@ -165,23 +168,23 @@ class MachineController(Controller):
 
     @post("/receive", operation_id="ReceiveMachine", sync_to_thread=True,
           summary="Receive a machine into a warehouse (入库) by serial number")
-    def receive(self, data: ReceiveMachineRequest, caller: Caller, backoffice: BackOffice,
+    def receive(self, data: JSONBody[ReceiveMachineRequest], caller: CallerDep, backoffice: OfficeDep,
                 idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.stock.receive_machine(caller, data.serial_number, data.model_id,
                                                        data.warehouse_id, data.nature, idempotency_key))
 
     @post("/{serial_number:str}/transfer", operation_id="TransferMachine", sync_to_thread=True,
           summary="Transfer a machine in stock to another warehouse (调拨)")
-    def transfer(self, serial_number: SerialPath, data: TransferMachineRequest, caller: Caller,
-                 backoffice: BackOffice, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+    def transfer(self, serial_number: SerialPath, data: JSONBody[TransferMachineRequest], caller: CallerDep,
+                 backoffice: OfficeDep, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.stock.transfer_machine(caller, serial_number, data.to_warehouse_id, data.reason,
                                                         idempotency_key))
 
     @get("/", operation_id="ListMachineStock", sync_to_thread=True,
          summary="Machine stock I may see, filtered and paged")
-    def list_all(self, caller: Caller, backoffice: BackOffice, company_id: UUID | None = None,
-             warehouse_id: UUID | None = None, model_id: UUID | None = None, status: MachineStatus | None = None,
-             nature: MachineNature | None = None, serial: SerialFilter = None, page: Page = 1,
+    def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
+             warehouse_id: FromQuery[UUID | None] = None, model_id: FromQuery[UUID | None] = None, status: FromQuery[MachineStatus | None] = None,
+             nature: FromQuery[MachineNature | None] = None, serial: SerialFilter = None, page: Page = 1,
              page_size: PageSize = 50, after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_STOCK)
         fresh(backoffice, "machine_stock", after)
@@ -192,9 +195,9 @@ class MachineController(Controller):
 
     @get("/counts", operation_id="CountMachineStock", sync_to_thread=True,
          summary="How many machines, grouped by company, warehouse, model, status or nature")
-    def counts(self, caller: Caller, backoffice: BackOffice, group_by: GroupBy = "company,status",
-               company_id: UUID | None = None, warehouse_id: UUID | None = None, model_id: UUID | None = None,
-               status: MachineStatus | None = None, nature: MachineNature | None = None,
+    def counts(self, caller: CallerDep, backoffice: OfficeDep, group_by: GroupBy = "company,status",
+               company_id: FromQuery[UUID | None] = None, warehouse_id: FromQuery[UUID | None] = None, model_id: FromQuery[UUID | None] = None,
+               status: FromQuery[MachineStatus | None] = None, nature: FromQuery[MachineNature | None] = None,
                after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_STOCK)
         groups = [g for g in group_by.split(",") if g]
@@ -210,9 +213,9 @@ class MachineController(Controller):
 
     @get("/export", operation_id="ExportMachineStock", sync_to_thread=True, media_type="text/csv",
          summary="Machine stock I may see, as CSV")
-    def export(self, caller: Caller, backoffice: BackOffice, company_id: UUID | None = None,
-               warehouse_id: UUID | None = None, model_id: UUID | None = None,
-               status: MachineStatus | None = None, nature: MachineNature | None = None,
+    def export(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
+               warehouse_id: FromQuery[UUID | None] = None, model_id: FromQuery[UUID | None] = None,
+               status: FromQuery[MachineStatus | None] = None, nature: FromQuery[MachineNature | None] = None,
                serial: SerialFilter = None, after: After = None) -> Response[str]:
         caller.require(Permission.VIEW_STOCK)
         fresh(backoffice, "machine_stock", after)
@@ -228,7 +231,7 @@ class MachineController(Controller):
 
     @get("/{serial_number:str}", operation_id="GetMachine", sync_to_thread=True,
          summary="One machine by serial number")
-    def get_machine(self, serial_number: SerialPath, caller: Caller, backoffice: BackOffice,
+    def get_machine(self, serial_number: SerialPath, caller: CallerDep, backoffice: OfficeDep,
             after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_STOCK)
         fresh(backoffice, "machine_stock", after)
@@ -241,7 +244,7 @@ class MachineController(Controller):
 
     @get("/{serial_number:str}/history", operation_id="GetMachineHistory", sync_to_thread=True,
          summary="Every event of a machine, in order, with who, when and why")
-    def history(self, serial_number: SerialPath, caller: Caller, backoffice: BackOffice) -> dict[str, Any]:
+    def history(self, serial_number: SerialPath, caller: CallerDep, backoffice: OfficeDep) -> dict[str, Any]:
         events = backoffice.history.machine_history(caller, serial_number)
         return {"serial_number": ids.normalise_key(serial_number), "events": events}
 
@@ -251,13 +254,13 @@ class UserController(Controller):
     tags = ["access"]
 
     @post("/", operation_id="CreateUser", sync_to_thread=True, summary="Create a user with roles and positions")
-    def create(self, data: CreateUserRequest, caller: Caller, backoffice: BackOffice,
+    def create(self, data: JSONBody[CreateUserRequest], caller: CallerDep, backoffice: OfficeDep,
                idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.access.create_user(caller, data.username, data.display_name, data.password,
                                                     data.roles, data.position_ids, idempotency_key))
 
     @get("/", operation_id="ListUsers", sync_to_thread=True, summary="Users with their roles and positions")
-    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+    def list_all(self, caller: CallerDep, backoffice: OfficeDep, after: After = None) -> dict[str, Any]:
         caller.require(Permission.MANAGE_USERS)
         fresh(backoffice, "access_directory", after)
         with backoffice.read() as cur:
@@ -265,24 +268,24 @@ class UserController(Controller):
         return {"items": items, "total": len(items)}
 
     @post("/{user_id:uuid}/grant-role", operation_id="GrantRole", sync_to_thread=True, summary="Grant a role")
-    def grant_role(self, user_id: UUID, data: RoleRequest, caller: Caller, backoffice: BackOffice,
+    def grant_role(self, user_id: FromPath[UUID], data: JSONBody[RoleRequest], caller: CallerDep, backoffice: OfficeDep,
                    idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.access.grant_role(caller, user_id, data.role, idempotency_key))
 
     @post("/{user_id:uuid}/revoke-role", operation_id="RevokeRole", sync_to_thread=True, summary="Revoke a role")
-    def revoke_role(self, user_id: UUID, data: RoleRequest, caller: Caller, backoffice: BackOffice,
+    def revoke_role(self, user_id: FromPath[UUID], data: JSONBody[RoleRequest], caller: CallerDep, backoffice: OfficeDep,
                     idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.access.revoke_role(caller, user_id, data.role, idempotency_key))
 
     @post("/{user_id:uuid}/assign-position", operation_id="AssignPosition", sync_to_thread=True,
           summary="Give a user a position (the companies whose data they see)")
-    def assign_position(self, user_id: UUID, data: PositionRequest, caller: Caller, backoffice: BackOffice,
+    def assign_position(self, user_id: FromPath[UUID], data: JSONBody[PositionRequest], caller: CallerDep, backoffice: OfficeDep,
                         idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.access.assign_position(caller, user_id, data.position_id, idempotency_key))
 
     @post("/{user_id:uuid}/unassign-position", operation_id="UnassignPosition", sync_to_thread=True,
           summary="Take a position from a user")
-    def unassign_position(self, user_id: UUID, data: PositionRequest, caller: Caller, backoffice: BackOffice,
+    def unassign_position(self, user_id: FromPath[UUID], data: JSONBody[PositionRequest], caller: CallerDep, backoffice: OfficeDep,
                           idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.access.unassign_position(caller, user_id, data.position_id, idempotency_key))
 
@@ -293,13 +296,13 @@ class PositionController(Controller):
 
     @post("/", operation_id="CreatePosition", sync_to_thread=True,
           summary="Create a position granting some companies, or the whole group")
-    def create(self, data: CreatePositionRequest, caller: Caller, backoffice: BackOffice,
+    def create(self, data: JSONBody[CreatePositionRequest], caller: CallerDep, backoffice: OfficeDep,
                idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.access.create_position(caller, data.name, data.company_ids, data.all_companies,
                                                         idempotency_key))
 
     @get("/", operation_id="ListPositions", sync_to_thread=True, summary="Positions and the companies they grant")
-    def list_all(self, caller: Caller, backoffice: BackOffice, after: After = None) -> dict[str, Any]:
+    def list_all(self, caller: CallerDep, backoffice: OfficeDep, after: After = None) -> dict[str, Any]:
         caller.require(Permission.MANAGE_USERS)
         fresh(backoffice, "access_directory", after)
         with backoffice.read() as cur:
@@ -308,8 +311,8 @@ class PositionController(Controller):
 
     @post("/{position_id:uuid}/change-companies", operation_id="ChangePositionCompanies", sync_to_thread=True,
           summary="Change which companies a position grants")
-    def change_companies(self, position_id: UUID, data: ChangePositionCompaniesRequest, caller: Caller,
-                         backoffice: BackOffice, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
+    def change_companies(self, position_id: FromPath[UUID], data: JSONBody[ChangePositionCompaniesRequest], caller: CallerDep,
+                         backoffice: OfficeDep, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.access.change_position_companies(caller, position_id, data.company_ids,
                                                                   data.all_companies, idempotency_key))
 

@@ -1,0 +1,77 @@
+"""The ironledger command on real stores: first administrator, demo data, rebuild, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from interfaces import cli
+from interfaces.composition import BackOffice
+from projections.machine_stock import StockFilter, list_stock
+
+
+@pytest.fixture
+def environment(settings, monkeypatch):
+    """Point the CLI (which reads IRONLEDGER_* variables) at this test's store."""
+    for key, value in settings.model_dump().items():
+        if value is not None:
+            monkeypatch.setenv(f"IRONLEDGER_{key.upper()}", str(value))
+    return settings
+
+
+def test_first_start_creates_an_administrator_with_a_password_shown_once(settings):
+    office = BackOffice(settings.model_copy(update={"admin_password": None}))
+    try:
+        generated = office.access.ensure_administrator(None)
+        assert generated and len(generated) >= 12
+        assert office.access.ensure_administrator(None) is None
+        caller = office.access.authenticate(office.access.login("admin", generated).access_token)
+        assert caller.scope.all_companies and "manage_users" in caller.permissions
+    finally:
+        office.stop()
+
+
+def test_demo_loads_once_and_rebuild_reproduces_the_read_models(environment, capsys):
+    cli.main(["demo"])
+    first = capsys.readouterr().out
+    assert "risk.manager" in first and "demo-pass-2026" in first
+    cli.main(["demo"])  # loading twice changes nothing
+    office = BackOffice(environment)
+    try:
+        events = office.ledger.recorder.max_notification_id()
+        office.catch_up()
+        with office.read() as cur:
+            rows, total = list_stock(cur, office.access.authenticate(
+                office.access.login("risk.manager", "demo-pass-2026").access_token).scope, StockFilter(), 1, 100)
+            cur.execute("SELECT COUNT(*) AS n FROM machine_stock")
+            all_machines = cur.fetchone()["n"]
+        assert all_machines == 50
+        assert 0 < total < 50 and {r["company_code"] for r in rows} == {"CZ", "CHZ"}
+    finally:
+        office.stop()
+    cli.main(["rebuild", "--all"])
+    office = BackOffice(environment)
+    try:
+        assert office.ledger.recorder.max_notification_id() == events
+        assert all(r.position() == events for r in office.projections.values())
+        with office.read() as cur:
+            cur.execute("SELECT COUNT(*) AS n FROM machine_stock")
+            assert cur.fetchone()["n"] == 50
+    finally:
+        office.stop()
+
+
+def test_rebuild_of_an_unknown_read_model_is_refused(environment):
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["rebuild", "no_such_view"])
+    assert "no_such_view" in str(refused.value)
+
+
+def test_openapi_names_every_operation_after_its_command(capsys):
+    cli.main(["openapi"])
+    document = json.loads(capsys.readouterr().out)
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert {"Login", "CreateCompany", "CreateWarehouse", "RegisterMachineModel", "ReceiveMachine",
+            "TransferMachine", "CreateUser", "GrantRole", "AssignPosition", "ListMachineStock", "GetMachine",
+            "GetMachineHistory", "ExportMachineStock", "CountMachineStock"} <= operations
