@@ -78,13 +78,20 @@ class CommandRunner:
         self.today = today
         self.position_of = position_of
         self.on_recorded = on_recorded
+        # Reference data (companies, warehouses, models) never changes once created.
+        self._reference: dict[UUID, DealerAggregate] = {}
 
     # ------------------------------------------------------------ reads for commands
     def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        cached = self._reference.get(aggregate_id)
+        if cached is not None:
+            return cached if isinstance(cached, cls) else None
         try:
             aggregate = self.ledger.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        if aggregate.is_reference_data:
+            self._reference[aggregate_id] = aggregate
         return aggregate if isinstance(aggregate, cls) else None
 
     def get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:

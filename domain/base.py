@@ -43,6 +43,11 @@ class Context:
 class DealerAggregate(Aggregate):
     """Base of every aggregate of the back office."""
 
+    # Reference data is created once and never changed by a later event, so a
+    # process may keep it in memory once read (a test holds every such class
+    # to having no event but its creation).
+    is_reference_data = False
+
     class Event(Aggregate.Event):
         """Every event says who did it, for which member company (None for
         group-wide facts such as users or machine models), under which

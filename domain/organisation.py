@@ -11,6 +11,8 @@ from domain.base import Context, DealerAggregate, InvalidValueError, require_tex
 class Company(DealerAggregate):
     """A member company (公司) of the group. Its id is derived from its code."""
 
+    is_reference_data = True
+
     class Created(DealerAggregate.Created):
         code: str
         name: str
@@ -35,6 +37,8 @@ class WarehouseKind(StrEnum):
 
 class Warehouse(DealerAggregate):
     """A warehouse (仓库) of one member company."""
+
+    is_reference_data = True
 
     class Created(DealerAggregate.Created):
         code: str
@@ -77,6 +81,8 @@ class MachineType(StrEnum):
 
 class MachineModel(DealerAggregate):
     """A machine model (机型) sold by the group, e.g. SY215C. Group-wide."""
+
+    is_reference_data = True
 
     class Registered(DealerAggregate.Created):
         code: str

@@ -101,12 +101,12 @@ class ProjectionRunner:
 
     def catch_up_once(self, crash_before_commit: Callable[[], None] | None = None) -> int:
         """Applies the next batch of the log; returns how many notifications it read."""
-        start = self.position()
-        notifications = self.recorder.select_notifications(start=start, limit=self.batch_size,
-                                                           inclusive_of_start=False)
-        if not notifications:
-            return 0
         with self.views.transaction() as cur:
+            start = self.views.lock_position(cur, self.name)
+            notifications = self.recorder.select_notifications(start=start, limit=self.batch_size,
+                                                               inclusive_of_start=False)
+            if not notifications:
+                return 0
             for notification in notifications:
                 if self.projection.handles(notification.topic):
                     event = self.mapper.to_domain_event(notification)

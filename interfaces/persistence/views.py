@@ -82,6 +82,16 @@ class ViewDatabase:
         with self.read() as c:
             return query(c)
 
+    def lock_position(self, cur: Cursor, name: str) -> int:
+        """The read model's position, locked until the transaction ends, so that
+        two runners of one read model take turns instead of racing."""
+        lock = " FOR UPDATE" if self.dialect == "postgres" else ""  # SQLite: BEGIN IMMEDIATE locks already
+        cur.execute(f"SELECT position FROM projection_positions WHERE name = %s{lock}", (name,))
+        row = cur.fetchone()
+        if row is None:
+            raise PositionConflictError(f"read model {name} is being rebuilt")
+        return row["position"]
+
     @staticmethod
     def advance(cur: Cursor, name: str, expected: int, new: int) -> None:
         cur.execute("UPDATE projection_positions SET position = %s WHERE name = %s AND position = %s",
