@@ -113,13 +113,19 @@ class CommandRunner:
             idempotency_key: str | None = None, reason: str | None = None) -> CommandResult:
         record_id = ids.command_record_id(caller.user_id, idempotency_key) if idempotency_key else None
         fingerprint = self._fingerprint(operation, request)
-        if record_id is not None:
-            replay = self._replay(record_id, operation, fingerprint)
-            if replay is not None:
-                return replay
         ctx = Context(actor_id=caller.user_id, command_id=uuid4(), business_date=self.today(),
                       reason=(reason or "").strip() or None)
-        outcome = handler(ctx)
+        # The first attempt needs no read of the command record: a retry is found
+        # out when its record collides on save, or when the command is refused
+        # because its first attempt already changed things (e.g. already transferred).
+        try:
+            outcome = handler(ctx)
+        except DomainError:
+            if record_id is not None:
+                replay = self._replay(record_id, operation, fingerprint)
+                if replay is not None:
+                    return replay
+            raise
         to_save: list[DealerAggregate] = list(outcome.aggregates)
         answer_json = _json.encode(outcome.body).decode()
         if record_id is not None:

@@ -30,6 +30,7 @@ from projections.catalogue import ALL_PROJECTIONS
 log = logging.getLogger("ironledger")
 
 MAPPER_TOPIC = "interfaces.persistence.encoding:MsgspecMapper"
+RECORDER_TOPIC = "interfaces.persistence.postgres:OneTripPostgresApplicationRecorder"
 
 
 def event_store_environment(settings: Settings) -> dict[str, str]:
@@ -48,6 +49,7 @@ def event_store_environment(settings: Settings) -> dict[str, str]:
             "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "MAPPER_TOPIC": MAPPER_TOPIC,
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {

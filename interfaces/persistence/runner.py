@@ -66,6 +66,7 @@ class ProjectionRunner:
     def prepare(self) -> None:
         """Creates the tables; a read model of another version is dropped and rebuilt."""
         with self.views.transaction() as cur:
+            self.views.lock_schema(cur)
             current = self.views.position(self.name, cur)
             if current is not None and current[0] != self.projection.version:
                 log.warning("read model %s is version %s, code is %s: rebuilding from the log",
@@ -80,6 +81,7 @@ class ProjectionRunner:
     def reset(self) -> None:
         """Drops the read model and starts it again from the beginning of the log."""
         with self.views.transaction() as cur:
+            self.views.lock_schema(cur)
             self._drop(cur)
             self._create(cur)
             cur.execute("INSERT INTO projection_positions (name, version, position) VALUES (%s, %s, 0)",

@@ -24,6 +24,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from psycopg.rows import dict_row
+
+from interfaces.persistence.postgres import SCHEMA_LOCK_KEY
 from psycopg_pool import ConnectionPool
 
 sqlite3.register_adapter(UUID, str)
@@ -64,9 +66,16 @@ class ViewDatabase:
     def close(self) -> None:
         pass
 
+    def lock_schema(self, cur: Cursor) -> None:
+        """Serialises table creation between processes starting at once
+        (PostgreSQL's CREATE TABLE IF NOT EXISTS can collide otherwise)."""
+        if self.dialect == "postgres":
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY + 1,))
+
     # -------------------------------------------------------------- positions
     def ensure_positions_table(self) -> None:
         with self.transaction() as cur:
+            self.lock_schema(cur)
             cur.execute("CREATE TABLE IF NOT EXISTS projection_positions ("
                         " name TEXT PRIMARY KEY, version INTEGER NOT NULL, position {bigint} NOT NULL)"
                         .format(**TYPES[self.dialect]))
