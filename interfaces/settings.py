@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1, le=200)
     # The business date of a command is today's date at this offset from UTC (China: +8, no DST).
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        # Anything else would silently fall back to SQLite: refuse it instead.
+        if value and not value.startswith(("postgres://", "postgresql://")):
+            raise ValueError("IRONLEDGER_DATABASE_URL must be a PostgreSQL URL such as "
+                             "postgresql://user@127.0.0.1:5432/dbname (leave it unset for SQLite)")
+        return value or None
 
     def today(self) -> date:
         return datetime.now(timezone(timedelta(hours=self.utc_offset_hours))).date()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -40,9 +41,9 @@ PASSWORD = "user-pass-2026"
 
 
 def _with_dbname(url: str, dbname: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return psycopg.conninfo.make_conninfo(**params)
+    """The same server URL, naming another database (kept a URL: settings want one)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -16,6 +16,16 @@ def _event_count(office: BackOffice) -> int:
     return office.ledger.recorder.max_notification_id() or 0
 
 
+def test_each_store_under_test_is_really_that_store(backoffice, store):
+    """Guards the fixtures themselves: the PostgreSQL runs must not quietly run on SQLite."""
+    recorder = type(backoffice.ledger.recorder).__module__
+    views = type(backoffice.views).__name__
+    if store == "postgres":
+        assert recorder.startswith("interfaces.persistence.postgres") and views == "PostgresViewDatabase"
+    else:
+        assert recorder == "eventsourcing.sqlite" and views == "SQLiteViewDatabase"
+
+
 def test_the_same_idempotency_key_twice_gives_the_same_answer_and_one_event(backoffice, group):
     first = receive(backoffice, group, "SY-1", key="k-1")
     count = _event_count(backoffice)
