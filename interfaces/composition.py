@@ -45,8 +45,10 @@ def event_store_environment(settings: Settings) -> dict[str, str]:
             "POSTGRES_USER": str(params.get("user", "postgres")),
             "POSTGRES_PASSWORD": str(params.get("password", "")),
             "POSTGRES_SCHEMA": settings.database_schema,
-            "POSTGRES_POOL_SIZE": str(settings.pool_size),
-            "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
+            # Two connections kept open, up to pool_size under load: several API
+            # processes and workers share one server's max_connections.
+            "POSTGRES_POOL_SIZE": str(min(2, settings.pool_size)),
+            "POSTGRES_MAX_OVERFLOW": str(max(0, settings.pool_size - 2)),
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "MAPPER_TOPIC": MAPPER_TOPIC,
             "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,

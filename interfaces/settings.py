@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     # Fallback polling when no wake-up arrives (lost NOTIFY, another process on SQLite).
     projection_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     projection_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    # Most connections each pool (event store, read models) opens on PostgreSQL.
     pool_size: int = Field(default=10, ge=1, le=200)
     # The business date of a command is today's date at this offset from UTC (China: +8, no DST).
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)
