@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
 from domain.access import Permission, Position, Role, Scope, User
 from domain.base import Context, DomainError, InvalidValueError
+from domain.commands import IdempotencyKeyReusedError
 from domain.organisation import Company
 
 ADMIN_USERNAME = "admin"
@@ -84,6 +87,12 @@ class AccessService:
                 scope = scope.union(position.scope)
         return scope
 
+    def _secret_digest(self, secret: str) -> str:
+        """Stands for a password in an idempotency fingerprint: a keyed hash, so the
+        same key with another password is told apart, and the stored fingerprint
+        reveals nothing that could be tried offline without the server's key."""
+        return hmac.new(self.token_secret.encode(), b"password\0" + secret.encode(), hashlib.sha256).hexdigest()
+
     # ------------------------------------------------------------ first start
     def ensure_administrator(self, password: str | None) -> str | None:
         """Creates the first administrator if there is none. Returns the generated
@@ -94,10 +103,14 @@ class AccessService:
         if self.runner.find(ids.position_id(WHOLE_GROUP_POSITION), Position) is None:
             self.create_position(SYSTEM, WHOLE_GROUP_POSITION, [], all_companies=True,
                                  idempotency_key="bootstrap:position")
-        result = self.create_user(SYSTEM, ADMIN_USERNAME, "Administrator", password or generated or "",
-                                  roles=[Role.ADMINISTRATOR],
-                                  position_ids=[ids.position_id(WHOLE_GROUP_POSITION)],
-                                  idempotency_key="bootstrap:admin")
+        try:
+            result = self.create_user(SYSTEM, ADMIN_USERNAME, "Administrator", password or generated or "",
+                                      roles=[Role.ADMINISTRATOR],
+                                      position_ids=[ids.position_id(WHOLE_GROUP_POSITION)],
+                                      idempotency_key="bootstrap:admin")
+        except IdempotencyKeyReusedError:
+            # Another process, with another generated password, created it at the same instant.
+            return None
         # Another process may have created the administrator at the same instant.
         return None if result.replayed else generated
 
@@ -108,9 +121,8 @@ class AccessService:
         caller.require(Permission.MANAGE_USERS)
         self._check_password(password)
         password_hash = self.hasher.hash(password)
-        # The request fingerprint never contains the password or its (salted) hash.
         request = {"username": username, "display_name": display_name, "roles": roles or [],
-                   "position_ids": position_ids or []}
+                   "position_ids": position_ids or [], "password": self._secret_digest(password)}
 
         def handle(ctx: Context) -> Outcome:
             user = User.create(ctx, username, display_name, password_hash)
@@ -149,21 +161,24 @@ class AccessService:
 
     def change_password(self, caller: Caller, current_password: str, new_password: str,
                         idempotency_key: str | None = None) -> CommandResult:
-        """A user changes their own password; tokens issued before stop working."""
+        """A user changes their own password; tokens issued before stop working.
+        The current password is checked inside the command, so that a retry of a
+        change that went through (whose current password is now the old one) is
+        answered from its idempotency record instead of refused."""
         self._check_password(new_password)
-        user = self.runner.get(caller.user_id, User, "User")
-        try:
-            self.hasher.verify(user.password_hash, current_password)
-        except (VerificationError, InvalidHashError):
-            raise AuthenticationError("The current password is wrong.", code="invalid-credentials") from None
         new_hash = self.hasher.hash(new_password)
 
         def handle(ctx: Context) -> Outcome:
             me = self.runner.get(caller.user_id, User, "User")
+            try:
+                self.hasher.verify(me.password_hash, current_password)
+            except (VerificationError, InvalidHashError):
+                raise AuthenticationError("The current password is wrong.", code="invalid-credentials") from None
             me.change_password(ctx, new_hash)
             return Outcome([me], {"user_id": str(me.id)})
 
-        return self.runner.run(caller, "ChangePassword", {"user_id": caller.user_id}, handle, idempotency_key)
+        request = {"user_id": caller.user_id, "new_password": self._secret_digest(new_password)}
+        return self.runner.run(caller, "ChangePassword", request, handle, idempotency_key)
 
     def create_position(self, caller: Caller, name: str, company_ids: list[UUID], all_companies: bool,
                         idempotency_key: str | None = None) -> CommandResult:

@@ -9,6 +9,8 @@ so classes are never renamed or moved without registering the old topic in
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -119,10 +121,18 @@ class PermissionDeniedError(DomainError):
     status = 403
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def require_text(value: str, field: str, max_length: int = 200) -> str:
+    """Trimmed, non-empty text of at most ``max_length`` characters, without control
+    characters (tabs and line breaks allowed): what a clerk can type and a report print."""
     text = (value or "").strip()
     if not text:
         raise InvalidValueError(f"{field} must not be empty.", field=field)
+    if _CONTROL.search(text):
+        raise InvalidValueError(f"{field} contains a control character; type it again as plain text.",
+                                field=field)
     if len(text) > max_length:
         raise InvalidValueError(f"{field} is longer than {max_length} characters.", field=field)
     return text

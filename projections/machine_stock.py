@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from domain import ids
 from domain.access import Scope
 from domain.machines import MachineStatus, MachineUnit
 from projections.base import Projection, handles, page_bounds, scope_filter
@@ -59,8 +60,11 @@ class StockFilter:
                 where += f" AND {column} = %s"
                 params.append(value)
         if self.serial_prefix:
-            where += " AND s.serial_number LIKE %s"
-            params.append(self.serial_prefix.replace("%", "").replace("_", "").upper() + "%")
+            # Serials are stored normalised (upper case, no spaces); the prefix is
+            # normalised the same way and its LIKE wildcards taken literally.
+            prefix = ids.normalise_key(self.serial_prefix)
+            where += " AND s.serial_number LIKE %s ESCAPE '!'"
+            params.append(prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
         return where, params
 
 

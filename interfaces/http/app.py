@@ -11,8 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.concurrency import sync_to_thread
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -70,6 +75,12 @@ def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     return problem(status, code, _TITLES.get(status, "Error"), str(exc.detail))
 
 
+def _unreadable_body(_: Request, exc: Exception) -> Response[dict[str, Any]]:
+    # msgspec raises these for a body that is not UTF-8 or nests too deeply.
+    return problem(400, "invalid-request", "Bad request",
+                   "The body is not readable JSON: it must be UTF-8 text and nest at most a few levels.")
+
+
 def _unexpected_error(_: Request, exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unexpected error", exc_info=exc)
     return problem(500, "internal-error", "Internal error",
@@ -77,23 +88,55 @@ def _unexpected_error(_: Request, exc: Exception) -> Response[dict[str, Any]]:
                    "was returned. Try again, and tell the administrator if it persists.")
 
 
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    """Every operation needs a bearer token except those marked ``exclude_from_auth``
+    (health, sign-in) and the API docs. Runs before the body is read, so a caller
+    without a token learns nothing about what the body should be."""
+
+    def __init__(self, app: ASGIApp, backoffice: BackOffice, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.backoffice = backoffice
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("Sign in first (POST /auth/login) and send the token as "
+                                      "'Authorization: Bearer <token>'.")
+        caller = await sync_to_thread(self.backoffice.access.authenticate, token.strip())
+        return AuthenticationResult(user=caller, auth=None)
+
+
+class RequireJSON:
+    """A command's body must be sent as JSON (``Content-Type: application/json``):
+    a form or plain text that happens to parse is refused rather than guessed at."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") in {"POST", "PUT", "PATCH"}:
+            content_type = MutableScopeHeaders(scope).get("content-type")
+            media_type = (content_type or "").split(";")[0].strip().lower()
+            if content_type is not None and media_type != "application/json" and not media_type.endswith("+json"):
+                raise HTTPException(status_code=415, detail=f"Send the body as JSON with 'Content-Type: "
+                                    f"application/json' (got {media_type or 'none'!r}).")
+        await self.app(scope, receive, send)
+
+
 def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar:
     from interfaces.http.controllers import CONTROLLERS
 
     def resolve_caller(request: Request) -> Caller:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError("Sign in first (POST /auth/login) and send the token as "
-                                      "'Authorization: Bearer <token>'.")
-        return backoffice.access.authenticate(token.strip())
+        return request.user  # set by BearerAuthentication
 
-    @get("/health", operation_id="GetHealth", tags=["health"], sync_to_thread=True,
-         summary="Whether the service and its read models are alive (no token needed)")
+    @get("/health", operation_id="GetHealth", tags=["health"], sync_to_thread=True, exclude_from_auth=True,
+         security=[{}], summary="Whether the service and its read models are alive (no token needed)")
     def health() -> dict[str, Any]:
+        # Without a token: whether each read model is failing, not why (the log says why).
         return {"status": "ok", "version": VERSION,
                 "store": "postgresql" if backoffice.settings.uses_postgres else "sqlite",
-                "read_models": {name: {"position": r.position(), "error": r.last_error}
+                "read_models": {name: {"position": r.position(),
+                                       "error": "failing; see the server log" if r.last_error else None}
                                 for name, r in backoffice.projections.items()}}
 
     def startup() -> None:
@@ -105,13 +148,17 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
 
     return Litestar(
         route_handlers=[health, *CONTROLLERS],
-        dependencies={"caller": Provide(resolve_caller, sync_to_thread=True),
+        middleware=[DefineMiddleware(BearerAuthentication, backoffice=backoffice, exclude=["^/docs"]),
+                    RequireJSON],
+        dependencies={"caller": Provide(resolve_caller, sync_to_thread=False),
                       "backoffice": Provide(lambda: backoffice, sync_to_thread=False, use_cache=True)},
         exception_handlers={
             DomainError: _domain_error,
             ValidationException: _validation_error,
             NotAuthorizedException: _http_error,
             HTTPException: _http_error,
+            UnicodeDecodeError: _unreadable_body,
+            RecursionError: _unreadable_body,
             Exception: _unexpected_error,
         },
         type_encoders={Decimal: str},

@@ -15,10 +15,13 @@ from domain.organisation import MachineType, WarehouseKind
 
 Code = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.\- ]+$",
                            description="Short code, letters and digits; case and spaces are ignored.")]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
+# Plain text: no control characters except tab and line breaks (PostgreSQL text cannot hold NUL).
+PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=PLAIN)]
 Serial = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$",
                              description="Machine serial number (机号).")]
-Reason = Annotated[str, Meta(min_length=1, max_length=500, description="Why; kept in the audit trail.")]
+Reason = Annotated[str, Meta(min_length=1, max_length=500, pattern=PLAIN,
+                             description="Why; kept in the audit trail.")]
 Username = Annotated[str, Meta(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._\-]+$")]
 Password = Annotated[str, Meta(min_length=8, max_length=200)]
 
@@ -47,7 +50,7 @@ class CreateWarehouseRequest(Body):
     code: Code
     name: Name
     kind: WarehouseKind = WarehouseKind.MAIN
-    technician_name: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
+    technician_name: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)] | None = None
 
 
 class RegisterMachineModelRequest(Body):
@@ -70,7 +73,7 @@ class TransferMachineRequest(Body):
 
 class CreateUserRequest(Body):
     username: Username
-    display_name: Annotated[str, Meta(min_length=1, max_length=100)]
+    display_name: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)]
     password: Password
     roles: Annotated[list[Role], Meta(max_length=20)] = []
     position_ids: Annotated[list[UUID], Meta(max_length=50)] = []
@@ -85,7 +88,7 @@ class PositionRequest(Body):
 
 
 class CreatePositionRequest(Body):
-    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)]
     company_ids: Annotated[list[UUID], Meta(max_length=500)] = []
     all_companies: bool = False
 

@@ -222,8 +222,6 @@ def test_changing_the_password_ends_the_tokens_issued_before(demo_server, demo):
         assert fresh.get("/auth/me").json()["username"] == username
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the request body is parsed (and refused with 400) before the caller "
-                                       "is authenticated; Litestar builds handler kwargs before dependencies")
 def test_an_unsigned_caller_learns_nothing_about_the_body(demo_server):
     with httpx.Client(base_url=demo_server.url, timeout=30) as anonymous:
         answer = anonymous.post("/machines/receive", content=b"{not json",

@@ -95,9 +95,6 @@ def test_a_retried_transfer_is_answered_from_the_first_one(demo_server, demo):
         assert events[1]["reason"] == "customer in Chuzhou"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ChangePassword's idempotency fingerprint leaves the passwords out, so "
-                                       "the same key with another new password is 'replayed' (200) and the "
-                                       "password the client asked for is never set")
 def test_the_same_key_for_another_new_password_is_refused(demo_server):
     username = unique("idem.").lower()
     with demo_server.as_admin() as admin:
@@ -119,9 +116,6 @@ def test_the_same_key_for_another_new_password_is_refused(demo_server):
             assert_problem(answer, 422, "idempotency-key-reused")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: CreateUser's idempotency fingerprint leaves the password out, so the "
-                                       "same key with another password is 'replayed' (201) and the user keeps the "
-                                       "first password")
 def test_the_same_key_for_a_user_with_another_password_is_refused(demo_server):
     username, key = unique("idem.").lower(), unique("user-key-")
     with demo_server.as_admin() as admin:
