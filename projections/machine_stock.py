@@ -90,15 +90,22 @@ def list_stock(cur: Any, scope: Scope, flt: StockFilter, page: int, page_size: i
 
 GROUPINGS = {"company": "s.company_id", "warehouse": "s.warehouse_id", "model": "s.model_code",
              "status": "s.status", "nature": "s.nature"}
+# Grouped by company or warehouse, each row also names it, so a clerk can read the counts.
+_LABELS = {"company": ("c.code", "company_code"), "warehouse": ("w.code", "warehouse_code")}
 
 
 def count_stock(cur: Any, scope: Scope, flt: StockFilter, group_by: list[str]) -> list[dict[str, Any]]:
     where, params = flt.where(scope)
+    keys = [GROUPINGS[g] for g in group_by]
     columns = [f"{GROUPINGS[g]} AS {g}" for g in group_by]
+    for g in group_by:
+        if g in _LABELS:
+            column, alias = _LABELS[g]
+            keys.append(column)
+            columns.append(f"{column} AS {alias}")
     select = ", ".join([*columns, "COUNT(*) AS machines"])
-    group = f" GROUP BY {', '.join(GROUPINGS[g] for g in group_by)} ORDER BY {', '.join(GROUPINGS[g] for g in group_by)}" \
-        if group_by else ""
-    cur.execute(f"SELECT {select} FROM machine_stock s WHERE {where}{group}", params)
+    group = f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}" if group_by else ""
+    cur.execute(f"SELECT {select} FROM {_FROM} WHERE {where}{group}", params)
     return cur.fetchall()
 
 

@@ -49,10 +49,13 @@ def test_scoped_reads_never_include_other_companies(backoffice, group):
     with backoffice.read() as cur:
         rows, total = list_stock(cur, hefei_only, StockFilter(), 1, 100)
         counts = count_stock(cur, hefei_only, StockFilter(), [])
+        by_company = count_stock(cur, hefei_only, StockFilter(), ["company", "status"])
         filtered, filtered_total = list_stock(cur, hefei_only, StockFilter(company_id=group.chuzhou), 1, 100)
         hidden = get_machine(cur, hefei_only, backoffice.stock.machine_in_scope(group.keeper_group, "CZ-0").id)
     assert total == 3 and {r["serial_number"] for r in rows} == {"HF-0", "HF-1", "HF-2"}
     assert counts == [{"machines": 3}]
+    assert [(str(r["company"]), r["company_code"], r["status"], r["machines"]) for r in by_company] == [
+        (str(group.hefei), "HF", MachineStatus.IN_STOCK, 3)]
     assert filtered == [] and filtered_total == 0
     assert hidden is None
 
