@@ -140,6 +140,9 @@ class Server:
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             log.close()
             if self._wait_until_healthy():
+                # The server runs on the store under test, never a silent fallback to SQLite.
+                expected = "postgresql" if self.store.kind == "postgres" else "sqlite"
+                assert self.health()["store"] == expected, self.log_tail()
                 return self
             if attempt < 2 and "address already in use" in self.log_tail().lower():
                 continue
