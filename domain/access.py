@@ -209,7 +209,7 @@ class User(DealerAggregate):
     def revoke_role(self, ctx: Context, role: Role) -> None:
         if role not in self.roles:
             raise RoleNotGrantedError(f"{self.username} does not have the role {role}.")
-        if role is Role.ADMINISTRATOR and ctx.actor_id == self.id:
+        if role == Role.ADMINISTRATOR and ctx.actor_id == self.id:
             raise LastAdministratorError("An administrator cannot take the administrator role from themself.")
         self._record(self.RoleRevoked, ctx, None, role=role)
 

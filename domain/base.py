@@ -18,6 +18,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.ids import normalise_key
+
 
 @dataclass(frozen=True)
 class Context:
@@ -121,7 +123,7 @@ class PermissionDeniedError(DomainError):
     status = 403
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def require_text(value: str, field: str, max_length: int = 200) -> str:
@@ -136,3 +138,13 @@ def require_text(value: str, field: str, max_length: int = 200) -> str:
     if len(text) > max_length:
         raise InvalidValueError(f"{field} is longer than {max_length} characters.", field=field)
     return text
+
+
+def require_key(value: str, field: str, max_length: int) -> str:
+    """A code or serial number as stored: checked as text, normalised (no spaces,
+    upper case), and only then held to its length, since upper-casing can lengthen
+    it ('ß' becomes 'SS')."""
+    key = normalise_key(require_text(value, field, max_length))
+    if len(key) > max_length:
+        raise InvalidValueError(f"{field} is longer than {max_length} characters.", field=field)
+    return key

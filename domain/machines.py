@@ -6,7 +6,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain import ids
-from domain.base import AlreadyExistsError, Context, DealerAggregate, DomainError, InvalidValueError, require_text
+from domain.base import AlreadyExistsError, Context, DealerAggregate, DomainError, require_key, require_text
 from domain.organisation import MachineModel, Warehouse
 
 
@@ -85,7 +85,7 @@ class MachineUnit(DealerAggregate):
     @classmethod
     def receive(cls, ctx: Context, serial_number: str, model: MachineModel,
                 warehouse: Warehouse, nature: MachineNature) -> MachineUnit:
-        serial = ids.normalise_key(require_text(serial_number, "serial_number", 40))
+        serial = require_key(serial_number, "serial_number", 40)
         if not warehouse.holds_machines:
             raise WarehouseCannotHoldMachinesError(
                 f"Warehouse {warehouse.code} is a {warehouse.kind} warehouse; machines go to a main warehouse.")
@@ -103,7 +103,7 @@ class MachineUnit(DealerAggregate):
                                           serial_number=serial)
 
     def transfer(self, ctx: Context, to: Warehouse) -> None:
-        if self.status is not MachineStatus.IN_STOCK:
+        if self.status != MachineStatus.IN_STOCK:
             raise MachineNotInStockError(
                 f"Machine {self.serial_number} is {self.status}, only a machine in stock can be transferred.")
         if to.id == self.warehouse_id:
@@ -111,7 +111,6 @@ class MachineUnit(DealerAggregate):
         if not to.holds_machines:
             raise WarehouseCannotHoldMachinesError(
                 f"Warehouse {to.code} is a {to.kind} warehouse; machines go to a main warehouse.")
-        if not (ctx.reason or "").strip():
-            raise InvalidValueError("A transfer needs a reason.", field="reason")
+        require_text(ctx.reason or "", "reason", 500)
         self._record(self.Transferred, ctx, to.company_id, from_company_id=self.company_id,
                      from_warehouse_id=self.warehouse_id, to_warehouse_id=to.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from domain import ids
-from domain.base import Context, DealerAggregate, InvalidValueError, require_text
+from domain.base import Context, DealerAggregate, InvalidValueError, require_key, require_text
 
 
 class Company(DealerAggregate):
@@ -23,7 +23,7 @@ class Company(DealerAggregate):
 
     @classmethod
     def create(cls, ctx: Context, code: str, name: str) -> Company:
-        code = ids.normalise_key(require_text(code, "code", 20))
+        code = require_key(code, "code", 20)
         name = require_text(name, "name")
         company_id = ids.company_id(code)
         return cls._start(cls.Created, company_id, ctx, company_id, code=code, name=name)
@@ -56,19 +56,21 @@ class Warehouse(DealerAggregate):
     @classmethod
     def create(cls, ctx: Context, company: Company, code: str, name: str,
                kind: WarehouseKind, technician_name: str | None = None) -> Warehouse:
-        code = ids.normalise_key(require_text(code, "code", 20))
+        code = require_key(code, "code", 20)
         name = require_text(name, "name")
-        if kind is WarehouseKind.MOBILE:
+        if kind == WarehouseKind.MOBILE:
             technician_name = require_text(technician_name or "", "technician_name", 100)
-        elif technician_name:
+        elif (technician_name or "").strip():
             raise InvalidValueError("Only a mobile warehouse is named after a technician.",
                                     field="technician_name")
+        else:
+            technician_name = None
         return cls._start(cls.Created, ids.warehouse_id(company.id, code), ctx, company.id,
                           code=code, name=name, kind=kind, technician_name=technician_name)
 
     @property
     def holds_machines(self) -> bool:
-        return self.kind is WarehouseKind.MAIN
+        return self.kind == WarehouseKind.MAIN
 
 
 class MachineType(StrEnum):
@@ -96,7 +98,7 @@ class MachineModel(DealerAggregate):
 
     @classmethod
     def register(cls, ctx: Context, code: str, name: str, machine_type: MachineType) -> MachineModel:
-        code = ids.normalise_key(require_text(code, "code", 40))
+        code = require_key(code, "code", 40)
         name = require_text(name, "name")
         return cls._start(cls.Registered, ids.machine_model_id(code), ctx, None,
                           code=code, name=name, machine_type=machine_type)

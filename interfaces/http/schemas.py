@@ -16,7 +16,7 @@ from domain.organisation import MachineType, WarehouseKind
 Code = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.\- ]+$",
                            description="Short code, letters and digits; case and spaces are ignored.")]
 # Plain text: no control characters except tab and line breaks (PostgreSQL text cannot hold NUL).
-PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=PLAIN)]
 Serial = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$",
                              description="Machine serial number (机号).")]

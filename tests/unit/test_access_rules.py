@@ -224,3 +224,52 @@ def test_a_password_change_ends_the_tokens_issued_before():
     user.change_password(ctx(), "newer-hash")
     then_events(user, User.PasswordChanged)
     assert user.credentials_version == 3
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("wang.wei_2-hf", "wang.wei_2-hf"), ("WangWei", "wangwei"),
+                                             ("王伟", "王伟"), ("u" * 60, "u" * 60)])
+def test_a_user_name_is_kept_in_lower_case(typed, kept):
+    user = given(User.create(ctx(), typed, "Wang", "h"))
+    assert user.username == kept and user.id == ids.user_id(kept)
+
+
+def test_roles_and_positions_change_without_ending_the_users_sessions():
+    # Roles and positions are read from the user on every request; only a new password ends tokens.
+    position = a_position()
+    user = a_user(Role.SALESPERSON)
+    user.grant_role(ctx(), Role.FINANCE)
+    user.revoke_role(ctx(), Role.SALESPERSON)
+    user.assign_position(ctx(), position)
+    user.unassign_position(ctx(), position.id)
+    assert len(user.collect_events()) == 4 and user.credentials_version == 1
+
+
+def test_a_user_may_give_up_a_role_other_than_administrator():
+    user = a_user(Role.ADMINISTRATOR, Role.AUDITOR)
+    context = ctx(actor=user.id)
+    user.revoke_role(context, Role.AUDITOR)
+    [revoked] = then_events(user, User.RoleRevoked)
+    assert revoked.actor_id == user.id and user.roles == {Role.ADMINISTRATOR}
+
+
+def test_a_whole_group_position_can_be_narrowed_to_companies():
+    position = a_position("Whole group", (), True)
+    context = ctx()
+    position.change_companies(context, [CHUZHOU, HEFEI], False)
+    [changed] = then_events(position, Position.CompaniesChanged)
+    assert (changed.company_ids, changed.all_companies) == (tuple(sorted({HEFEI, CHUZHOU})), False)
+    then_metadata(changed, context, None)
+    assert position.scope == Scope(False, frozenset({HEFEI, CHUZHOU}))
+    assert not position.scope.includes(CHIZHOU)
+
+
+def test_changing_a_whole_group_position_to_the_whole_group_is_refused():
+    position = a_position("Whole group", (), True)
+    then_refused(position, lambda: position.change_companies(ctx(), [], True), DomainError, "nothing-changed", 409)
+
+
+def test_changing_a_position_to_the_whole_group_and_companies_is_refused():
+    position = a_position()
+    refusal = then_refused(position, lambda: position.change_companies(ctx(), [CHUZHOU], True),
+                           InvalidValueError, "invalid-value", 422)
+    assert refusal.details == {"field": "company_ids"}

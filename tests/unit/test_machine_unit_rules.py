@@ -129,3 +129,27 @@ def test_only_a_machine_in_stock_can_be_transferred(status):
     unit.status = status  # the later issues' events (reserve, dispatch, …) will set this
     then_refused(unit, lambda: unit.transfer(ctx(reason="move"), HEFEI_YARD),
                  MachineNotInStockError, "machine-not-in-stock", 409)
+
+
+def test_a_refused_transfer_leaves_the_unit_where_it_was():
+    unit = in_stock()
+    with pytest.raises(SameWarehouseError):
+        unit.transfer(ctx(reason="again"), HEFEI_MAIN)
+    assert (unit.company_id, unit.warehouse_id, unit.status, unit.version) == (
+        HEFEI.id, HEFEI_MAIN.id, MachineStatus.IN_STOCK, 1)
+
+
+def test_a_received_unit_rebuilt_from_its_events_is_the_unit_received():
+    unit = in_stock("SY215C-0002")
+    assert (unit.id, unit.serial_number, unit.model_id, unit.model_code, unit.company_id, unit.warehouse_id,
+            unit.nature, unit.status, unit.version) == (
+        ids.machine_unit_id("SY215C-0002"), "SY215C-0002", SY215C.id, "SY215C", HEFEI.id, HEFEI_MAIN.id,
+        MachineNature.PURCHASED_SAMPLE, MachineStatus.IN_STOCK, 1)
+
+
+@pytest.mark.parametrize("reason", ["make room\x00", "r" * 100_000], ids=["control-character", "100k-characters"])
+def test_a_transfer_reason_is_checked_like_any_typed_text(reason):
+    unit = in_stock()
+    refusal = then_refused(unit, lambda: unit.transfer(ctx(reason=reason), HEFEI_YARD),
+                           InvalidValueError, "invalid-value", 422)
+    assert refusal.details == {"field": "reason"}

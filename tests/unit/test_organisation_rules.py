@@ -27,9 +27,20 @@ def test_a_company_with_a_blank_over_long_or_unprintable_code_or_name_is_refused
     then_refused(None, lambda: Company.create(ctx(), code, name), InvalidValueError, "invalid-value", 422)
 
 
-def test_a_second_company_with_the_code_is_refused_as_existing():
-    refusal = given(Company.create(ctx(), "HF", "Hefei")).refuse_second_creation()
+@pytest.mark.parametrize("create", [
+    lambda: Company.create(ctx(), "HF", "Hefei"),
+    lambda: Warehouse.create(ctx(), HEFEI, "MAIN", "Hefei main", WarehouseKind.MAIN),
+    lambda: MachineModel.register(ctx(), "SY215C", "SY215C excavator", MachineType.EXCAVATOR),
+], ids=["company", "warehouse", "machine-model"])
+def test_a_second_creation_of_the_same_key_is_refused_as_existing(create):
+    refusal = given(create()).refuse_second_creation()
     assert isinstance(refusal, AlreadyExistsError) and (refusal.code, refusal.status) == ("already-exists", 409)
+    assert "already exists" in refusal.message
+
+
+def test_a_company_code_of_20_characters_is_accepted_and_spaces_inside_it_are_dropped():
+    assert given(Company.create(ctx(), "C" * 20, "Twenty")).code == "C" * 20
+    assert given(Company.create(ctx(), "h f 2", "Hefei two")).code == "HF2"
 
 
 @pytest.mark.parametrize("kind", [WarehouseKind.MAIN, WarehouseKind.PARTS])
@@ -49,9 +60,21 @@ def test_the_same_warehouse_code_in_two_companies_is_two_warehouses():
 
 
 def test_a_mobile_warehouse_is_named_after_its_technician():
-    warehouse = given(Warehouse.create(ctx(), HEFEI, "VAN1", "Zhou's van", WarehouseKind.MOBILE, " Zhou Wei "))
-    assert (warehouse.kind, warehouse.technician_name, warehouse.holds_machines) == (
-        WarehouseKind.MOBILE, "Zhou Wei", False)
+    context = ctx()
+    warehouse = Warehouse.create(context, HEFEI, "VAN1", "Zhou's van", WarehouseKind.MOBILE, " Zhou Wei ")
+    [created] = then_events(warehouse, Warehouse.Created)
+    assert (created.code, created.kind, created.technician_name) == ("VAN1", WarehouseKind.MOBILE, "Zhou Wei")
+    then_metadata(created, context, HEFEI.id)
+    assert (warehouse.company_id, warehouse.technician_name, warehouse.holds_machines) == (
+        HEFEI.id, "Zhou Wei", False)
+
+
+def test_a_technician_name_of_more_than_100_characters_is_refused():
+    assert given(Warehouse.create(ctx(), HEFEI, "VAN2", "Van", WarehouseKind.MOBILE, "t" * 100)).technician_name
+    refusal = then_refused(None, lambda: Warehouse.create(ctx(), HEFEI, "VAN2", "Van", WarehouseKind.MOBILE,
+                                                          "t" * 101),
+                           InvalidValueError, "invalid-value", 422)
+    assert refusal.details == {"field": "technician_name"}
 
 
 @pytest.mark.parametrize("technician", [None, "", "  "])
@@ -64,8 +87,16 @@ def test_a_mobile_warehouse_without_a_technician_is_refused(technician):
 
 @pytest.mark.parametrize("kind", [WarehouseKind.MAIN, WarehouseKind.PARTS])
 def test_only_a_mobile_warehouse_names_a_technician(kind):
-    then_refused(None, lambda: Warehouse.create(ctx(), HEFEI, "W2", "Two", kind, "Zhou"),
-                 InvalidValueError, "invalid-value", 422)
+    refusal = then_refused(None, lambda: Warehouse.create(ctx(), HEFEI, "W2", "Two", kind, "Zhou"),
+                           InvalidValueError, "invalid-value", 422)
+    assert refusal.details == {"field": "technician_name"}
+
+
+@pytest.mark.parametrize("kind", [WarehouseKind.MAIN, WarehouseKind.PARTS])
+def test_a_blank_technician_name_on_a_main_or_parts_warehouse_is_stored_as_none(kind):
+    warehouse = Warehouse.create(ctx(), HEFEI, "W4", "Four", kind, "")
+    [created] = then_events(warehouse, Warehouse.Created)
+    assert created.technician_name is None
 
 
 @pytest.mark.parametrize(("code", "name"), [("", "x"), ("W" * 21, "x"), ("W3", ""), ("W3", "x" * 201)])

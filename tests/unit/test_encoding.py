@@ -1,0 +1,288 @@
+"""The stored encoding (JSON by msgspec, interfaces/persistence/encoding.py):
+every event round trips exactly; money stays an exact decimal string; old
+versions are upcast; corrupt data is refused with a clear error, never guessed at."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+import pytest
+from eventsourcing.compressor import ZlibCompressor
+from eventsourcing.persistence import Cipher, JSONTranscoder, MapperDeserialisationError, StoredEvent
+from eventsourcing.utils import TopicError, get_topic
+
+from domain.access import Position, Role, User
+from domain.base import DealerAggregate
+from domain.commands import CommandRecord
+from domain.machines import MachineNature, MachineUnit
+from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
+from interfaces.persistence.encoding import MsgspecMapper
+from tests.unit.given import ctx
+
+mapper = MsgspecMapper()
+
+
+def one_of_every_event() -> list[DealerAggregate.Event]:
+    """Every command of the domain once, with non-ASCII text, None and a reason."""
+    hefei = Company.create(ctx(), "HF", "合肥 Hefei")
+    main = Warehouse.create(ctx(), hefei, "MAIN", "Hefei main", WarehouseKind.MAIN)
+    yard = Warehouse.create(ctx(), hefei, "YARD", "Hefei yard", WarehouseKind.MAIN)
+    van = Warehouse.create(ctx(), hefei, "VAN", "Zhou's van 周", WarehouseKind.MOBILE, "周伟")
+    model = MachineModel.register(ctx(), "SY215C", "SY215C 挖掘机", MachineType.EXCAVATOR)
+    unit = MachineUnit.receive(ctx(), "SY215C-1", model, main, MachineNature.REPOSSESSED)
+    unit.transfer(ctx(reason="库位调整 yard\n第二行"), yard)
+    position = Position.create(ctx(), "Hefei", [hefei.id, uuid4()], False)
+    position.change_companies(ctx(), [], True)
+    user = User.create(ctx(), "keeper.hf", "Keeper", "$argon2id$v=19$hash")
+    user.grant_role(ctx(), Role.WAREHOUSE_KEEPER)
+    user.revoke_role(ctx(), Role.WAREHOUSE_KEEPER)
+    user.assign_position(ctx(), position)
+    user.unassign_position(ctx(), position.id)
+    user.change_password(ctx(), "$argon2id$v=19$other")
+    record = CommandRecord.record(ctx(), "k", "ReceiveMachine", "fp", 201, '{"a": "1.10"}')
+    return [e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()]
+
+
+EVENTS = one_of_every_event()
+
+
+def test_the_sample_has_one_event_of_every_pinned_class():
+    from tests.unit.test_event_topics import EVENT_TOPICS
+
+    assert {get_topic(type(e)) for e in EVENTS} == EVENT_TOPICS
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: type(e).__qualname__)
+def test_every_event_round_trips_exactly(event):
+    stored = mapper.to_stored_event(event)
+    assert isinstance(stored.state, bytes)
+    assert (stored.originator_id, stored.originator_version, stored.topic) == (
+        event.originator_id, event.originator_version, get_topic(type(event)))
+    assert not {"originator_id", "originator_version"} & set(msgspec.json.decode(stored.state))  # own columns
+    back = mapper.to_domain_event(stored)
+    assert type(back) is type(event)
+    assert vars(back) == vars(event)
+
+
+def test_an_aggregate_rebuilt_from_decoded_events_equals_the_one_that_recorded_them():
+    position = Position.create(ctx(), "Two companies", [uuid4(), uuid4()], False)
+    user = User.create(ctx(), "wang", "Wang", "h1")
+    user.grant_role(ctx(), Role.FINANCE)
+    user.grant_role(ctx(), Role.AUDITOR)
+    user.assign_position(ctx(), position)
+    user.change_password(ctx(), "h2")
+    for aggregate in (position, user):
+        rebuilt: Any = None
+        for event in aggregate.collect_events():
+            rebuilt = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(rebuilt)
+        assert vars(rebuilt) == vars(aggregate)
+    assert rebuilt.roles == {Role.FINANCE, Role.AUDITOR} and rebuilt.credentials_version == 2
+
+
+def test_stored_state_is_plain_json_an_auditor_can_read():
+    received = next(e for e in EVENTS if isinstance(e, MachineUnit.Received))
+    state = msgspec.json.decode(mapper.to_stored_event(received).state)
+    assert (state["serial_number"], state["nature"], state["model_code"]) == ("SY215C-1", "repossessed", "SY215C")
+    assert state["business_date"] == "2026-03-02"
+    assert state["actor_id"] == str(received.actor_id) and state["warehouse_id"] == str(received.warehouse_id)
+    assert state["reason"] is None and "class_version" not in state  # version 1 is implied
+
+
+def test_dates_uuids_enums_and_tuples_come_back_typed():
+    received = next(e for e in EVENTS if isinstance(e, MachineUnit.Received))
+    back = mapper.to_domain_event(mapper.to_stored_event(received))
+    assert isinstance(back.model_id, UUID) and isinstance(back.company_id, UUID)
+    assert type(back.business_date) is date and back.business_date == date(2026, 3, 2)
+    assert isinstance(back.timestamp, datetime) and back.timestamp.tzinfo is not None
+    assert back.nature is MachineNature.REPOSSESSED
+    created = next(e for e in EVENTS if isinstance(e, Position.Created))
+    back_position = mapper.to_domain_event(mapper.to_stored_event(created))
+    assert type(back_position.company_ids) is tuple and all(isinstance(c, UUID) for c in back_position.company_ids)
+
+
+def test_an_originator_id_given_as_text_is_read_as_a_uuid():
+    event = EVENTS[0]
+    stored = mapper.to_stored_event(event)
+    as_text = StoredEvent(originator_id=str(stored.originator_id), originator_version=stored.originator_version,
+                          topic=stored.topic, state=stored.state)
+    assert mapper.to_domain_event(as_text).originator_id == event.originator_id
+
+
+def test_the_library_builds_it_with_its_own_transcoder_yet_it_writes_msgspec_json():
+    library_built = MsgspecMapper(transcoder=JSONTranscoder(), compressor=None, cipher=None)
+    received = next(e for e in EVENTS if isinstance(e, MachineUnit.Received))
+    assert library_built.to_stored_event(received).state == mapper.to_stored_event(received).state
+
+
+class ReversingCipher(Cipher):
+    """Test-only stand-in for AES: reversible, and unreadable if applied in the wrong order."""
+
+    def __init__(self, environment: Any = None) -> None:
+        pass
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        return b"enc:" + plaintext[::-1]
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        if not ciphertext.startswith(b"enc:"):
+            raise ValueError("not encrypted by this cipher")
+        return ciphertext[4:][::-1]
+
+
+def test_compressed_and_encrypted_events_round_trip():
+    wrapped = MsgspecMapper(compressor=ZlibCompressor(), cipher=ReversingCipher())
+    for event in EVENTS:
+        stored = wrapped.to_stored_event(event)
+        assert stored.state.startswith(b"enc:")
+        assert zlib.decompress(ReversingCipher().decrypt(stored.state)) == mapper.to_stored_event(event).state
+        assert vars(wrapped.to_domain_event(stored)) == vars(event)
+
+
+def test_state_that_cannot_be_decrypted_is_refused_with_a_clear_error():
+    wrapped = MsgspecMapper(compressor=ZlibCompressor(), cipher=ReversingCipher())
+    plain = mapper.to_stored_event(EVENTS[0])
+    with pytest.raises(MapperDeserialisationError, match="not encrypted by this cipher"):
+        wrapped.to_domain_event(plain)
+
+
+# ------------------------------------------------------------------ a test-only aggregate with money, in versions
+class Ledgered(DealerAggregate):
+    """Test-only: events carrying money and dates; ``Paid`` is at version 3."""
+
+    class Opened(DealerAggregate.Created):
+        amount: Decimal
+        due_on: date
+
+    class Paid(DealerAggregate.Event):
+        """v2 added the payment method (every v1 payment was cash);
+        v3 added the payment date (v1 and v2 payments were paid on the due date, unknown: None)."""
+
+        class_version = 3
+        amount: Decimal
+        method: str
+        paid_on: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["method"] = "cash"
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            assert state["method"], "v2 comes after v1, never before"
+            state["paid_on"] = None
+
+    class Closed(DealerAggregate.Event):
+        """Version 2 without its upcast method: a programming error the reader must name."""
+
+        class_version = 2
+
+
+def _opened(amount: str = "1") -> Ledgered:
+    ledger = Ledgered._start(Ledgered.Opened, uuid4(), ctx(), None, amount=Decimal(amount), due_on=date(2026, 4, 30))
+    return ledger
+
+
+def _paid(amount: str = "0.10", method: str = "transfer") -> Ledgered.Paid:
+    ledger = _opened()
+    ledger.collect_events()
+    ledger._record(Ledgered.Paid, ctx(), None, amount=Decimal(amount), method=method, paid_on=date(2026, 3, 2))
+    [paid] = ledger.collect_events()
+    return paid
+
+
+def _stored_as(event: Any, state: dict[str, Any] | bytes) -> StoredEvent:
+    good = mapper.to_stored_event(event)
+    data = state if isinstance(state, bytes) else msgspec.json.encode(state)
+    return StoredEvent(originator_id=good.originator_id, originator_version=good.originator_version,
+                       topic=good.topic, state=data)
+
+
+@pytest.mark.parametrize("amount", ["1234567890.15", "0.10", "-12.30", "0.01", "99999999999999.99"])
+def test_money_is_stored_as_an_exact_decimal_string_never_a_float(amount):
+    [opened] = _opened(amount).collect_events()
+    stored = mapper.to_stored_event(opened)
+    assert msgspec.json.decode(stored.state)["amount"] == amount  # a JSON string, as typed
+    back = mapper.to_domain_event(stored)
+    assert type(back.amount) is Decimal and str(back.amount) == amount  # two places kept: 0.10 stays 0.10
+    assert back.due_on == date(2026, 4, 30)
+
+
+def test_the_current_version_is_written_with_its_class_version():
+    stored = mapper.to_stored_event(_paid())
+    assert msgspec.json.decode(stored.state)["class_version"] == 3
+    back = mapper.to_domain_event(stored)
+    assert (back.amount, back.method, back.paid_on) == (Decimal("0.10"), "transfer", date(2026, 3, 2))
+    assert "class_version" not in vars(back)
+
+
+def test_a_version_1_event_is_upcast_through_every_version_when_read():
+    v3 = msgspec.json.decode(mapper.to_stored_event(_paid()).state)
+    v1 = {k: v for k, v in v3.items() if k not in ("class_version", "method", "paid_on")}  # what v1 wrote
+    back = mapper.to_domain_event(_stored_as(_paid(), v1))
+    assert type(back) is Ledgered.Paid
+    assert (back.amount, back.method, back.paid_on) == (Decimal("0.10"), "cash", None)
+
+
+def test_a_version_2_event_is_upcast_from_version_2_only():
+    v3 = msgspec.json.decode(mapper.to_stored_event(_paid(method="cheque")).state)
+    v2 = {k: v for k, v in v3.items() if k != "paid_on"} | {"class_version": 2}
+    back = mapper.to_domain_event(_stored_as(_paid(), v2))
+    assert (back.method, back.paid_on) == ("cheque", None)  # v1→v2 did not run: the method is kept
+
+
+def test_a_missing_upcast_method_is_refused_with_a_clear_error():
+    ledger = _opened()
+    ledger.collect_events()
+    ledger._record(Ledgered.Closed, ctx(), None)
+    [closed] = ledger.collect_events()
+    v1 = {k: v for k, v in msgspec.json.decode(mapper.to_stored_event(closed).state).items() if k != "class_version"}
+    with pytest.raises(MapperDeserialisationError, match="upcast_v1_v2"):
+        mapper.to_domain_event(_stored_as(closed, v1))
+
+
+# ------------------------------------------------------------------ corrupt stored state
+def _paid_state(**changes: Any) -> dict[str, Any]:
+    state = msgspec.json.decode(mapper.to_stored_event(_paid()).state)
+    state.update(changes)
+    return {k: v for k, v in state.items() if v is not ...}
+
+
+@pytest.mark.parametrize("state", [
+    b"not json",
+    b'{"amount": "0.10"',
+    b"\xff\xfe\x00garbage",
+    b"[]",
+    _paid_state(amount=[]),
+    _paid_state(amount="ten"),
+    _paid_state(amount=...),
+    _paid_state(actor_id="not-a-uuid"),
+    _paid_state(business_date="2026-02-30"),
+], ids=["garbage", "truncated", "not-utf8", "not-an-object", "wrong-type", "not-a-number", "missing-field",
+        "bad-uuid", "impossible-date"])
+def test_corrupt_stored_state_is_refused_with_a_clear_error(state):
+    corrupt = _stored_as(_paid(), state)
+    with pytest.raises(MapperDeserialisationError) as refused:
+        mapper.to_domain_event(corrupt)
+    message = str(refused.value)
+    assert corrupt.topic in message and str(corrupt.originator_id) in message
+    assert f"v{corrupt.originator_version}" in message
+
+
+def test_an_unknown_enum_value_is_refused_not_kept_as_text():
+    received = next(e for e in EVENTS if isinstance(e, MachineUnit.Received))
+    state = msgspec.json.decode(mapper.to_stored_event(received).state) | {"nature": "stolen"}
+    with pytest.raises(MapperDeserialisationError, match="nature"):
+        mapper.to_domain_event(_stored_as(received, state))
+
+
+def test_an_unknown_topic_is_refused_naming_the_topic():
+    stored = mapper.to_stored_event(EVENTS[0])
+    renamed = StoredEvent(originator_id=stored.originator_id, originator_version=stored.originator_version,
+                          topic="domain.organisation:Company.Founded", state=stored.state)
+    with pytest.raises(TopicError, match="domain.organisation:Company.Founded"):
+        mapper.to_domain_event(renamed)
