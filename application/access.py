@@ -77,7 +77,10 @@ class AccessService:
         user = self.runner.find(user_id, User)
         if user is None or user.credentials_version != claims["cv"]:
             raise AuthenticationError("The sign-in token is no longer valid; sign in again.")
-        return Caller(user.id, user.username, user.permissions, self.scope_of(user))
+        return self.caller_of(user)
+
+    def caller_of(self, user: User) -> Caller:
+        return Caller(user.id, user.username, user.permissions, self.scope_of(user), user.roles)
 
     def scope_of(self, user: User) -> Scope:
         scope = Scope()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
-from domain.access import Permission, Scope
+from domain.access import Permission, Role, Scope
 from domain.base import PermissionDeniedError
 
 # The actor of facts the system records by itself (first administrator, demo data).
@@ -18,6 +18,7 @@ class Caller:
     username: str
     permissions: frozenset[Permission]
     scope: Scope
+    roles: frozenset[Role] = field(default=frozenset())
 
     def require(self, permission: Permission) -> None:
         if permission not in self.permissions:
@@ -28,5 +29,19 @@ class Caller:
     def may(self, permission: Permission) -> bool:
         return permission in self.permissions
 
+    @property
+    def own_sales_only(self) -> bool:
+        """A salesperson sees only the customers, contacts and contracts they own;
+        clerks, department heads and scopes above see all of their companies'."""
+        return Permission.VIEW_ALL_SALES not in self.permissions
 
-SYSTEM = Caller(SYSTEM_ACTOR, "system", frozenset(Permission), Scope(all_companies=True))
+    def sees(self, company_id: UUID | None, owner_id: UUID | None = None) -> bool:
+        """The one rule of data scope: the record's company is in the caller's
+        positions, and a record owned by a salesperson is theirs unless the caller
+        sees all sales of their companies."""
+        if not self.scope.includes(company_id):
+            return False
+        return owner_id is None or not self.own_sales_only or owner_id == self.user_id
+
+
+SYSTEM = Caller(SYSTEM_ACTOR, "system", frozenset(Permission), Scope(all_companies=True), frozenset(Role))

@@ -11,6 +11,7 @@ from application.ledger import CommandRunner
 from domain import ids
 from domain.access import Permission, User
 from domain.base import DealerAggregate
+from domain.contracts import Contract
 from domain.machines import MachineUnit
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor_id",
@@ -26,6 +27,12 @@ class HistoryService:
         unit = self.runner.get_in_scope(caller, ids.machine_unit_id(serial_number), MachineUnit,
                                         f"Machine {ids.normalise_key(serial_number)}")
         return self.events_of(unit.id)
+
+    def contract_history(self, caller: Caller, contract_id: UUID) -> list[dict[str, Any]]:
+        """A salesperson reads the history of their own contracts; the rest need sight of all sales."""
+        caller.require(Permission.VIEW_CONTRACTS)
+        self.runner.get_in_scope(caller, contract_id, Contract, f"Contract {contract_id}")
+        return self.events_of(contract_id)
 
     def events_of(self, aggregate_id: UUID) -> list[dict[str, Any]]:
         names: dict[UUID, str] = {}

@@ -104,7 +104,7 @@ class CommandRunner:
         """The one place where commands apply the caller's data scope: an
         aggregate of a company outside the scope is answered as not found."""
         aggregate = self.get(aggregate_id, cls, what)
-        if not caller.scope.includes(getattr(aggregate, "company_id", None)):
+        if not caller.sees(getattr(aggregate, "company_id", None), getattr(aggregate, "owner_id", None)):
             raise NotFoundError(f"{what} does not exist.", code=f"{_kebab(cls.__name__)}-not-found")
         return aggregate
 

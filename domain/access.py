@@ -24,6 +24,20 @@ class Permission(StrEnum):
     TRANSFER_MACHINE = "transfer_machine"
     VIEW_STOCK = "view_stock"
     VIEW_HISTORY = "view_history"
+    MANAGE_CUSTOMER_CATALOGUE = "manage_customer_catalogue"   # customer types and tags
+    REGISTER_CUSTOMERS = "register_customers"                 # customers and contacts
+    TAG_CUSTOMERS = "tag_customers"
+    LINK_CONTACTS = "link_contacts"
+    VIEW_CUSTOMERS = "view_customers"
+    # Sees every customer, contact and contract of their companies, not only their own:
+    # clerks, department heads (approvers) and the scopes above them.
+    VIEW_ALL_SALES = "view_all_sales"
+    DRAFT_CONTRACTS = "draft_contracts"
+    PREPARE_CONTRACTS = "prepare_contracts"       # the clerk: terms, return, submit for approval
+    UNAPPROVE_CONTRACTS = "unapprove_contracts"   # contract review
+    VIEW_CONTRACTS = "view_contracts"
+    MANAGE_APPROVAL_RULES = "manage_approval_rules"
+    VIEW_APPROVALS = "view_approvals"
 
 
 class Role(StrEnum):
@@ -39,18 +53,24 @@ class Role(StrEnum):
 
 
 _READ = {Permission.VIEW_ORGANISATION, Permission.VIEW_STOCK}
+_SALES_READ = {Permission.VIEW_CUSTOMERS, Permission.VIEW_CONTRACTS, Permission.VIEW_ALL_SALES}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(Permission),
-    Role.SALESPERSON: frozenset(_READ),
-    Role.SALES_CLERK: frozenset(_READ | {Permission.RECEIVE_MACHINE}),
-    Role.APPROVER: frozenset(_READ | {Permission.VIEW_HISTORY}),
-    Role.FINANCE: frozenset(_READ | {Permission.VIEW_HISTORY}),
+    Role.SALESPERSON: frozenset(_READ | {Permission.REGISTER_CUSTOMERS, Permission.TAG_CUSTOMERS,
+                                         Permission.VIEW_CUSTOMERS, Permission.DRAFT_CONTRACTS,
+                                         Permission.VIEW_CONTRACTS}),
+    Role.SALES_CLERK: frozenset(_READ | _SALES_READ | {
+        Permission.RECEIVE_MACHINE, Permission.REGISTER_CUSTOMERS, Permission.TAG_CUSTOMERS,
+        Permission.LINK_CONTACTS, Permission.PREPARE_CONTRACTS, Permission.VIEW_HISTORY}),
+    Role.APPROVER: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
+                                                    Permission.UNAPPROVE_CONTRACTS}),
+    Role.FINANCE: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS}),
     Role.WAREHOUSE_KEEPER: frozenset(_READ | {Permission.RECEIVE_MACHINE, Permission.TRANSFER_MACHINE,
                                               Permission.VIEW_HISTORY}),
     Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION}),
-    Role.COLLECTOR: frozenset(_READ),
-    Role.AUDITOR: frozenset(_READ | {Permission.VIEW_HISTORY}),
+    Role.COLLECTOR: frozenset(_READ | _SALES_READ),
+    Role.AUDITOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY}),
 }
 
 

@@ -53,3 +53,15 @@ def position_id(name: str) -> UUID:
 
 def command_record_id(actor: UUID, idempotency_key: str) -> UUID:
     return _id("command", str(actor), idempotency_key)
+
+
+def approval_rule_id(document_type: str, company: UUID | None) -> UUID:
+    return _id("approval-rule", str(document_type), str(company) if company else "group")
+
+
+def customer_type_id(code: str) -> UUID:
+    return _id("customer-type", normalise_key(code))
+
+
+def customer_tag_id(code: str) -> UUID:
+    return _id("customer-tag", normalise_key(code))

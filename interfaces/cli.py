@@ -86,7 +86,7 @@ def openapi(_: argparse.Namespace) -> None:
     from interfaces.http.app import create_app
 
     app = create_app(None, run_projections=False)  # type: ignore[arg-type]
-    print(json.dumps(app.openapi_schema.to_schema(), indent=2, ensure_ascii=False))
+    print(json.dumps(app.openapi_schema.to_schema(), indent=2, ensure_ascii=False, default=str))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,9 +18,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from application.access import AccessService
+from application.approvals import ApprovalRuleService
 from application.history import HistoryService
 from application.ledger import CommandRunner, IronLedger
 from application.organisation import OrganisationService
+from application.sales import ContractService, CustomerService
 from application.stock import StockService
 from interfaces.persistence.runner import ProjectionRunner, Wakeup
 from interfaces.persistence.views import PostgresViewDatabase, SQLiteViewDatabase, ViewDatabase
@@ -94,6 +96,9 @@ class BackOffice:
         self.access = AccessService(self.commands, _token_secret(settings), settings.token_ttl_seconds)
         self.organisation = OrganisationService(self.commands)
         self.stock = StockService(self.commands)
+        self.approval_rules = ApprovalRuleService(self.commands)
+        self.customers = CustomerService(self.commands)
+        self.contracts = ContractService(self.commands, self.approval_rules)
         self.history = HistoryService(self.commands)
         self.projections: dict[str, ProjectionRunner] = {
             p.name: ProjectionRunner(p(), self.ledger.recorder, self.ledger.mapper, self.views,

@@ -4,11 +4,17 @@ changes nothing (every command carries a fixed idempotency key)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
 from uuid import UUID
 
-from application.caller import SYSTEM
+from application.caller import SYSTEM, Caller
+from application.sales import LineRequest
 from domain import ids
-from domain.access import Role
+from domain.access import Role, User
+from domain.approvals import AmountBand, ApprovalStep, DocumentType, StepScope
+from domain.contracts import AgreedAccessory, CommercialTerms, InstallmentTerms, PaymentMethod, ScheduleMethod
+from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
 from interfaces.composition import BackOffice
@@ -74,4 +80,81 @@ def load_demo(backoffice: BackOffice) -> list[tuple[str, str, str]]:
                            position_ids=[ids.position_id(p) for p in position_names],
                            idempotency_key=f"demo:user:{username}")
         shown.append((username, DEMO_PASSWORD, ", ".join(position_names) + " / " + ", ".join(roles)))
+    load_sales(backoffice, company)
     return shown
+
+
+def load_sales(backoffice: BackOffice, company: dict[str, UUID]) -> None:
+    """Customer types and tags, an approval rule, customers of two salespeople, and
+    contracts at every stage: the SCENARIO.md sale approved, one waiting for the
+    Hefei sales manager, one with the clerk, one draft."""
+    customers, contracts, rules = backoffice.customers, backoffice.contracts, backoffice.approval_rules
+
+    def user(name: str) -> Caller:
+        return backoffice.access.caller_of(backoffice.commands.get(ids.user_id(name), User, name))
+
+    for code, name in (("FIRST", "First-time"), ("INTENDED", "Intended"), ("POTENTIAL", "Potential"),
+                       ("FORMAL", "Formal")):
+        customers.define_customer_type(SYSTEM, code, name, idempotency_key=f"demo:customer-type:{code}")
+    for code, name in (("VIP", "Key account"), ("MINING", "Mining"), ("ROADWORKS", "Road works")):
+        customers.define_customer_tag(SYSTEM, code, name, idempotency_key=f"demo:tag:{code}")
+    rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, None, [
+        AmountBand(Decimal("0.00"), (ApprovalStep("Sales manager", Role.APPROVER),)),
+        AmountBand(Decimal("300000.00"), (ApprovalStep("Sales manager", Role.APPROVER),
+                                          ApprovalStep("Group finance", Role.FINANCE, StepScope.GROUP))),
+    ], idempotency_key="demo:rule:sales-contract")
+
+    wang, li, chen = user("sales.wang"), user("sales.li"), user("clerk.chen")
+    zhao, sun = user("manager.zhao"), user("finance.sun")
+    hf = company["HF"]
+
+    def customer(owner: Caller, key: str, name: str, kind: PartyKind, type_code: str) -> UUID:
+        result = customers.register_customer(owner, hf, name, kind, ids.customer_type_id(type_code),
+                                             idempotency_key=f"demo:customer:{key}")
+        return UUID(result.body["customer_id"])
+
+    def contact(owner: Caller, key: str, name: str, phone: str, title: str) -> UUID:
+        result = customers.register_contact(owner, hf, name, phone, title, idempotency_key=f"demo:contact:{key}")
+        return UUID(result.body["contact_id"])
+
+    earthworks = customer(wang, "earthworks", "Hefei Earthworks Construction Co.", PartyKind.ORGANISATION, "FORMAL")
+    liu = contact(wang, "liu", "Liu Qiang", "138 0551 0001", "Legal representative")
+    customers.tag_customer(wang, earthworks, ids.customer_tag_id("VIP"), idempotency_key="demo:tag:earthworks")
+    quarry = customer(wang, "quarry", "Feidong Quarry", PartyKind.ORGANISATION, "INTENDED")
+    farmer = customer(li, "farmer", "Zhang Wei (private buyer)", PartyKind.PERSON, "POTENTIAL")
+    zhang = contact(li, "zhang", "Zhang Wei", "139 0551 0002", "Owner")
+
+    sy215c, xe60 = ids.machine_model_id("SY215C"), ids.machine_model_id("XE60")
+
+    def draft(owner: Caller, key: str, customer_id: UUID, contact_id: UUID | None, model: UUID,
+              price: str) -> UUID:
+        result = contracts.draft_contract(owner, hf, customer_id, contact_id, [LineRequest(model, 1, Decimal(price))],
+                                          idempotency_key=f"demo:contract:{key}")
+        return UUID(result.body["contract_id"])
+
+    # SCENARIO.md: one SY215C at 380,000.00, 80,000.00 down, 12 months equal installment at 4.35 %;
+    # the first installment falls due at the end of the month after today's.
+    today = backoffice.commands.today()
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    first_due = date(following.year + following.month // 12, following.month % 12 + 1, 1) - timedelta(days=1)
+    scenario = draft(wang, "scenario", earthworks, liu, sy215c, "380000.00")
+    contracts.submit_to_clerk(wang, scenario, idempotency_key="demo:contract:scenario:submit")
+    contracts.complete_terms(chen, scenario, CommercialTerms(
+        PaymentMethod.INSTALLMENT, Decimal("80000.00"),
+        InstallmentTerms(12, Decimal("0.0435"), first_due, ScheduleMethod.EQUAL_INSTALLMENT),
+        Decimal("0.00"), None, (AgreedAccessory("Breaker hammer", 1, Decimal("0.00")),), ()),
+        idempotency_key="demo:contract:scenario:terms")
+    contracts.submit_for_approval(chen, scenario, idempotency_key="demo:contract:scenario:approval")
+    contracts.approve(zhao, scenario, idempotency_key="demo:contract:scenario:approve-1")
+    contracts.approve(sun, scenario, idempotency_key="demo:contract:scenario:approve-2")
+
+    waiting = draft(wang, "quarry", quarry, None, xe60, "168000.00")
+    contracts.submit_to_clerk(wang, waiting, idempotency_key="demo:contract:quarry:submit")
+    contracts.complete_terms(chen, waiting, CommercialTerms(
+        PaymentMethod.CASH, Decimal("0.00"), None, Decimal("8400.00"), today + timedelta(days=365), (), ()),
+        idempotency_key="demo:contract:quarry:terms")
+    contracts.submit_for_approval(chen, waiting, idempotency_key="demo:contract:quarry:approval")
+
+    with_clerk = draft(li, "farmer", farmer, zhang, xe60, "172000.00")
+    contracts.submit_to_clerk(li, with_clerk, idempotency_key="demo:contract:farmer:submit")
+    draft(li, "farmer-2", farmer, zhang, sy215c, "375000.00")

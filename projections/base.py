@@ -31,6 +31,10 @@ class Projection:
             method = getattr(self, attr)
             for event_class in getattr(method, "_handles", ()):
                 self._handlers[get_topic(event_class)] = method
+                for cls in _with_subclasses(event_class):
+                    # The library redefines an aggregate's nested event classes, so one
+                    # topic can stand for two class objects: key by the topic's text.
+                    self._handlers.setdefault(f"{cls.__module__}:{cls.__qualname__}", method)
 
     @property
     def topics(self) -> frozenset[str]:
@@ -41,6 +45,15 @@ class Projection:
 
     def apply(self, cur: Any, event: Any, topic: str) -> None:
         self._handlers[topic](cur, event)
+
+
+def _with_subclasses(cls: type) -> list[type]:
+    """A handler of a base event (e.g. ``ApprovalRequested``) applies every document's
+    own subclass of it (``Contract.SubmittedForApproval``) too."""
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(c for c in _with_subclasses(sub) if c not in found)
+    return found
 
 
 def handles(*event_classes: type) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -60,6 +73,22 @@ def scope_filter(scope: Scope, column: str) -> tuple[str, list[Any]]:
         return "1 = 0", []
     companies = sorted(scope.companies)
     return f"{column} IN ({', '.join(['%s'] * len(companies))})", list(companies)
+
+
+def visible_filter(scope: Scope, company_column: str, owner_column: str | None = None,
+                   own_only: Any = None) -> tuple[str, list[Any]]:
+    """Data scope plus, for a salesperson who sees only their own (``own_only`` is
+    their user id), the owner condition."""
+    where, params = scope_filter(scope, company_column)
+    if owner_column and own_only is not None:
+        where += f" AND {owner_column} = %s"
+        params.append(own_only)
+    return where, params
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere, with its own wildcards taken literally (ESCAPE '!')."""
+    return "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
 
 
 def page_bounds(page: int, page_size: int) -> tuple[int, int]:

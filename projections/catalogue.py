@@ -1,7 +1,10 @@
 """Every read model of the product, in the order they are built."""
 
 from projections.access_directory import AccessDirectoryProjection
+from projections.approval_queue import ApprovalQueueProjection
 from projections.base import Projection
+from projections.contracts import ContractsProjection
+from projections.customers import CustomersProjection
 from projections.machine_stock import MachineStockProjection
 from projections.organisation import OrganisationProjection
 
@@ -9,4 +12,7 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     OrganisationProjection,
     MachineStockProjection,
     AccessDirectoryProjection,
+    CustomersProjection,
+    ContractsProjection,
+    ApprovalQueueProjection,
 )

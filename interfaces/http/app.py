@@ -124,7 +124,7 @@ class RequireJSON:
 
 
 def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar:
-    from interfaces.http.controllers import CONTROLLERS
+    from interfaces.http.controllers import all_controllers
 
     def resolve_caller(request: Request) -> Caller:
         return request.user  # set by BearerAuthentication
@@ -147,7 +147,7 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
         backoffice.stop()
 
     return Litestar(
-        route_handlers=[health, *CONTROLLERS],
+        route_handlers=[health, *all_controllers()],
         middleware=[DefineMiddleware(BearerAuthentication, backoffice=backoffice, exclude=["^/docs"]),
                     RequireJSON],
         dependencies={"caller": Provide(resolve_caller, sync_to_thread=False),

@@ -64,6 +64,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def csv_response(columns: tuple[str, ...], rows: Any, filename: str) -> Response[str]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row[c]) for c in columns])
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def fresh(backoffice: BackOffice, projection: str, after: int | None) -> None:
     if after and not backoffice.wait_for(projection, after):
         raise ReadModelBehindError(
@@ -229,14 +239,9 @@ class MachineController(Controller):
         caller.require(Permission.VIEW_STOCK)
         fresh(backoffice, "machine_stock", after)
         flt = _stock_filter(company_id, warehouse_id, model_id, status, nature, serial)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(machine_stock.EXPORT_COLUMNS)
         with backoffice.read() as cur:
-            for row in machine_stock.export_stock(cur, caller.scope, flt):
-                writer.writerow([_cell(row[c]) for c in machine_stock.EXPORT_COLUMNS])
-        return Response(out.getvalue(), media_type="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="machine-stock.csv"'})
+            return csv_response(machine_stock.EXPORT_COLUMNS, machine_stock.export_stock(cur, caller.scope, flt),
+                                "machine-stock.csv")
 
     @get("/{serial_number:str}", operation_id="GetMachine", sync_to_thread=True,
          summary="One machine by serial number")
@@ -326,5 +331,8 @@ class PositionController(Controller):
                                                                   data.all_companies, idempotency_key))
 
 
-CONTROLLERS = [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
-               UserController, PositionController]
+def all_controllers() -> list[type[Controller]]:
+    from interfaces.http.sales import SALES_CONTROLLERS
+
+    return [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
+            UserController, PositionController, *SALES_CONTROLLERS]

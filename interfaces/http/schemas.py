@@ -3,6 +3,8 @@ business rules are the domain's (answered 404/409/422)."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -10,6 +12,9 @@ import msgspec
 from msgspec import Meta
 
 from domain.access import Role
+from domain.approvals import DocumentType, StepScope
+from domain.contracts import PaymentMethod, ScheduleMethod
+from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
 
@@ -96,3 +101,111 @@ class CreatePositionRequest(Body):
 class ChangePositionCompaniesRequest(Body):
     company_ids: Annotated[list[UUID], Meta(max_length=500)] = []
     all_companies: bool = False
+
+
+# ---------------------------------------------------------------- customers and contracts
+Money = Annotated[Decimal, Meta(description="CNY with at most two decimal places, sent as a string: \"380000.00\".")]
+Text100 = Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)]
+Phone = Annotated[str, Meta(min_length=1, max_length=30, pattern=r"^\+?[0-9][0-9 \-]*$")]
+
+
+class DefineCatalogueItemRequest(Body):
+    code: Code
+    name: Text100
+
+
+class CreateCustomerRequest(Body):
+    company_id: UUID
+    name: Name
+    kind: PartyKind
+    customer_type_id: UUID
+    id_number: Annotated[str, Meta(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9 \-]+$",
+                                   description="Unified social credit code or ID card number.")] | None = None
+    phone: Phone | None = None
+    address: Annotated[str, Meta(min_length=1, max_length=300, pattern=PLAIN)] | None = None
+    owner_id: UUID | None = None  # the salesperson it belongs to; a clerk may name one (default: me)
+
+
+class CreateContactRequest(Body):
+    company_id: UUID
+    name: Text100
+    phone: Phone | None = None
+    title: Text100 | None = None
+    owner_id: UUID | None = None
+
+
+class TagRequest(Body):
+    tag_id: UUID
+
+
+class LinkContactRequest(Body):
+    contact_id: UUID
+
+
+class ContractLineRequest(Body):
+    model_id: UUID
+    quantity: Annotated[int, Meta(ge=1, le=1000)]
+    unit_price: Money
+
+
+class DraftContractRequest(Body):
+    company_id: UUID
+    customer_id: UUID
+    lines: Annotated[list[ContractLineRequest], Meta(min_length=1, max_length=20)]
+    contact_id: UUID | None = None
+
+
+class ReviseContractDraftRequest(Body):
+    customer_id: UUID
+    lines: Annotated[list[ContractLineRequest], Meta(min_length=1, max_length=20)]
+    contact_id: UUID | None = None
+
+
+class InstallmentTermsRequest(Body):
+    months: Annotated[int, Meta(ge=1, le=120)]
+    annual_rate: Annotated[Decimal, Meta(description="A fraction: \"0.0435\" is 4.35 % a year.")]
+    first_due_date: date
+    method: ScheduleMethod = ScheduleMethod.EQUAL_INSTALLMENT
+
+
+class AccessoryRequest(Body):
+    name: Text100
+    quantity: Annotated[int, Meta(ge=1, le=1000)] = 1
+    unit_price: Money = Decimal("0.00")
+
+
+class CouponGrantRequest(Body):
+    face_value: Money
+    quantity: Annotated[int, Meta(ge=1, le=100)] = 1
+    note: Annotated[str, Meta(min_length=1, max_length=200, pattern=PLAIN)] | None = None
+
+
+class CompleteContractTermsRequest(Body):
+    payment: PaymentMethod
+    down_payment: Money = Decimal("0.00")
+    installment: InstallmentTermsRequest | None = None
+    warranty_deposit: Money = Decimal("0.00")
+    warranty_due_date: date | None = None
+    accessories: Annotated[list[AccessoryRequest], Meta(max_length=50)] = []
+    coupons: Annotated[list[CouponGrantRequest], Meta(max_length=20)] = []
+
+
+class ReasonRequest(Body):
+    reason: Reason
+
+
+class ApprovalStepRequest(Body):
+    name: Text100
+    role: Role
+    scope: StepScope = StepScope.COMPANY
+
+
+class AmountBandRequest(Body):
+    from_amount: Money
+    steps: Annotated[list[ApprovalStepRequest], Meta(min_length=1, max_length=10)]
+
+
+class SetApprovalRuleRequest(Body):
+    document_type: DocumentType
+    bands: Annotated[list[AmountBandRequest], Meta(min_length=1, max_length=20)]
+    company_id: UUID | None = None  # the member company; left out, the group-wide rule

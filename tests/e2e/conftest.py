@@ -303,8 +303,11 @@ def demo(demo_server: Server) -> dict[str, Any]:
                       for w in admin.get("/warehouses").json()["items"]}
         models = {m["code"]: m["model_id"] for m in admin.get("/machine-models").json()["items"]}
         machines = admin.get("/machines", params={"page_size": 500}).json()["items"]
-    assert set(companies) >= {"HF", "CZ", "CHZ"} and len(machines) >= 50
-    return {"companies": companies, "warehouses": warehouses, "models": models, "machines": machines}
+        contracts = admin.get("/contracts").json()["items"]
+        customers = admin.get("/customers").json()["items"]
+    assert set(companies) >= {"HF", "CZ", "CHZ"} and len(machines) >= 50 and contracts and customers
+    return {"companies": companies, "warehouses": warehouses, "models": models, "machines": machines,
+            "contracts": contracts, "customers": customers}
 
 
 # ------------------------------------------------------------------ assertions

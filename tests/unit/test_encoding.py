@@ -16,13 +16,24 @@ from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.persistence import Cipher, JSONTranscoder, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import TopicError, get_topic
 
-from domain.access import Position, Role, User
+from domain.access import Position, Role, Scope, User
+from domain.approvals import AmountBand, ApprovalRule, ApprovalStep, Decider, DocumentType, StepScope
+from domain.contracts import (
+    AgreedAccessory,
+    CommercialTerms,
+    Contract,
+    GrantedCoupon,
+    InstallmentTerms,
+    PaymentMethod,
+    ScheduleMethod,
+)
+from domain.customers import Contact, Customer, CustomerTag, CustomerType, PartyKind
 from domain.base import DealerAggregate
 from domain.commands import CommandRecord
 from domain.machines import MachineNature, MachineUnit
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
 from interfaces.persistence.encoding import MsgspecMapper
-from tests.unit.given import ctx
+from tests.unit.given import ACTOR, ctx
 
 mapper = MsgspecMapper()
 
@@ -45,7 +56,41 @@ def one_of_every_event() -> list[DealerAggregate.Event]:
     user.unassign_position(ctx(), position.id)
     user.change_password(ctx(), "$argon2id$v=19$other")
     record = CommandRecord.record(ctx(), "k", "ReceiveMachine", "fp", 201, '{"a": "1.10"}')
-    return [e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()]
+    sales = _sales_events(hefei, model)
+    return [e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()] + sales
+
+
+def _sales_events(hefei: Company, model: MachineModel) -> list[DealerAggregate.Event]:
+    formal = CustomerType.define(ctx(), "FORMAL", "正式客户")
+    vip = CustomerTag.define(ctx(), "VIP", "大客户")
+    customer = Customer.register(ctx(), uuid4(), hefei, ACTOR, "合肥土方工程有限公司", PartyKind.ORGANISATION, formal,
+                                 "91340100MA2N0XXXX1", "0551-6000 0000", "合肥市蜀山区")
+    contact = Contact.register(ctx(), uuid4(), hefei, ACTOR, "刘强", "138 0551 0001", "法人")
+    customer.tag(ctx(), vip)
+    customer.untag(ctx(), vip)
+    customer.link_contact(ctx(), contact)
+    steps = (ApprovalStep("经理", Role.APPROVER), ApprovalStep("财务", Role.FINANCE, StepScope.GROUP))
+    rule = ApprovalRule.set_new(ctx(), DocumentType.SALES_CONTRACT, None,
+                                [AmountBand(Decimal("0"), steps[:1]), AmountBand(Decimal("300000.00"), steps)])
+    rule.revise(ctx(), [AmountBand(Decimal("0"), steps)])
+    contract = Contract.draft(ctx(), uuid4(), hefei, customer, contact, [(model, 1, Decimal("380000.00"))])
+    contract.revise_draft(ctx(), customer, None, [(model, 2, Decimal("190000.10"))])
+    contract.submit_to_clerk(ctx())
+    contract.return_to_salesperson(ctx(reason="补充首付"))
+    contract.submit_to_clerk(ctx())
+    contract.complete_terms(ctx(), CommercialTerms(
+        PaymentMethod.INSTALLMENT, Decimal("80000.00"),
+        InstallmentTerms(12, Decimal("0.0435"), date(2026, 4, 30), ScheduleMethod.EQUAL_INSTALLMENT),
+        Decimal("19000.00"), date(2027, 3, 2), (AgreedAccessory("破碎锤", 1, Decimal("0.00")),),
+        (GrantedCoupon(Decimal("2000.00"), 1, "首购"),)))
+    contract.submit_for_approval(ctx(), rule)
+    manager = Decider(uuid4(), frozenset({Role.APPROVER, Role.FINANCE}), Scope(all_companies=True))
+    contract.reject(ctx(reason="价格偏低"), manager)
+    contract.submit_for_approval(ctx(), rule)
+    contract.approve(ctx(), manager)
+    contract.approve(ctx(), manager)
+    contract.unapprove(ctx(reason="合同评审"))
+    return [e for a in (formal, vip, customer, contact, rule, contract) for e in a.collect_events()]
 
 
 EVENTS = one_of_every_event()

@@ -29,6 +29,12 @@ AGGREGATE_TOPICS = {
     "domain.access:Position",
     "domain.access:User",
     "domain.commands:CommandRecord",
+    "domain.approvals:ApprovalRule",
+    "domain.customers:CustomerType",
+    "domain.customers:CustomerTag",
+    "domain.customers:Customer",
+    "domain.customers:Contact",
+    "domain.contracts:Contract",
 }
 
 EVENT_TOPICS = {
@@ -46,6 +52,25 @@ EVENT_TOPICS = {
     "domain.access:User.PositionUnassigned",
     "domain.access:User.PasswordChanged",
     "domain.commands:CommandRecord.Recorded",
+    "domain.approvals:ApprovalRule.Set",
+    "domain.approvals:ApprovalRule.Revised",
+    "domain.customers:CustomerType.Defined",
+    "domain.customers:CustomerTag.Defined",
+    "domain.customers:Customer.Registered",
+    "domain.customers:Customer.Tagged",
+    "domain.customers:Customer.Untagged",
+    "domain.customers:Customer.ContactLinked",
+    "domain.customers:Contact.Registered",
+    "domain.contracts:Contract.Drafted",
+    "domain.contracts:Contract.DraftRevised",
+    "domain.contracts:Contract.SubmittedToClerk",
+    "domain.contracts:Contract.ReturnedToSalesperson",
+    "domain.contracts:Contract.TermsCompleted",
+    "domain.contracts:Contract.SubmittedForApproval",
+    "domain.contracts:Contract.ApprovalStepPassed",
+    "domain.contracts:Contract.Approved",
+    "domain.contracts:Contract.Rejected",
+    "domain.contracts:Contract.Unapproved",
 }
 
 # The library gives every aggregate its own copy of the inherited ``Created``
@@ -55,6 +80,12 @@ NEVER_RECORDED = {
     "domain.organisation:MachineModel.Created",
     "domain.machines:MachineUnit.Created",
     "domain.commands:CommandRecord.Created",
+    "domain.approvals:ApprovalRule.Created",
+    "domain.customers:CustomerType.Created",
+    "domain.customers:CustomerTag.Created",
+    "domain.customers:Customer.Created",
+    "domain.customers:Contact.Created",
+    "domain.contracts:Contract.Created",
 }
 
 

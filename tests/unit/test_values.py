@@ -113,6 +113,17 @@ EXPECTED_ERRORS = {
     "PositionNotAssignedError": ("position-not-assigned", 409),
     "LastAdministratorError": ("last-administrator", 409),
     "IdempotencyKeyReusedError": ("idempotency-key-reused", 422),
+    "NoApprovalRuleError": ("no-approval-rule", 409),
+    "NotYourStepError": ("not-your-approval-step", 403),
+    "SelfApprovalError": ("own-document", 403),
+    "NotAwaitingApprovalError": ("not-awaiting-approval", 409),
+    "TagAlreadyOnCustomerError": ("tag-already-on-customer", 409),
+    "TagNotOnCustomerError": ("tag-not-on-customer", 409),
+    "ContactAlreadyLinkedError": ("contact-already-linked", 409),
+    "OtherCompanyError": ("other-company", 422),
+    "ContractStateError": ("contract-state", 409),
+    "ContractTermsMissingError": ("contract-terms-missing", 409),
+    "ContractAlreadyStartedError": ("contract-already-started", 409),
 }
 
 
