@@ -242,7 +242,7 @@ class ApprovalFlow:
     def approval_waiting(self) -> ApprovalState:
         if self.approval is None:
             raise NotAwaitingApprovalError(f"{self.document_label} is {self.status_text()}, not awaiting approval.",
-                                           status=self.status_text())
+                                           state=self.status_text())
         return self.approval
 
     def check_decider(self, decider: Decider) -> ApprovalState:

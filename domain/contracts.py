@@ -289,7 +289,7 @@ class Contract(DealerAggregate, ApprovalFlow):
     def _require(self, *allowed: ContractStatus, act: str) -> None:
         if self.status not in allowed:
             raise ContractStateError(f"Contract {self.number} is {self.status}; it cannot be {act} "
-                                     f"(only when {' or '.join(allowed)}).", status=str(self.status))
+                                     f"(only when {' or '.join(allowed)}).", state=str(self.status))
 
     # ------------------------------------------------------------ commands
     @classmethod

@@ -52,8 +52,12 @@ _TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Not allowed", 404:
            422: "Not accepted", 429: "Too many requests", 500: "Internal error", 503: "Try again shortly"}
 
 
+_PROBLEM_FIELDS = {"type", "code", "title", "status", "detail"}
+
+
 def _domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
-    extra = {k: str(v) for k, v in exc.details.items()}
+    # A detail never overwrites a field of the problem itself.
+    extra = {(f"{k}_detail" if k in _PROBLEM_FIELDS else k): str(v) for k, v in exc.details.items()}
     if isinstance(exc, ReadModelBehindError):
         extra["retry_after"] = "1"
     return problem(exc.status, exc.code, _TITLES.get(exc.status, "Refused"), exc.message, **extra)
