@@ -75,7 +75,8 @@ def demo(_: argparse.Namespace) -> None:
     _announce_admin(backoffice.access.ensure_administrator(backoffice.settings.admin_password))
     users = load_demo(backoffice)
     backoffice.catch_up()
-    print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 50 machines.")
+    print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 50 machines, 3 customers, "
+          "4 contracts (one approved, one waiting for manager.zhao, one with the clerk, one draft).")
     print(f"{'user':<18}{'password':<18}positions / roles")
     for username, password, what in users:
         print(f"{username:<18}{password:<18}{what}")
