@@ -15,7 +15,7 @@ from application.approvals import ApprovalRuleService, decider
 from application.caller import Caller
 from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
-from domain.access import Permission, Role, User
+from domain.access import Permission, Position, Role, User
 from domain.base import Context, DealerAggregate, InvalidValueError, PermissionDeniedError
 from domain.contracts import CommercialTerms, Contract
 from domain.customers import Contact, Customer, CustomerTag, CustomerType, PartyKind
@@ -98,6 +98,10 @@ class CustomerService:
         owner = self.runner.get(owner_id, User, f"User {owner_id}")
         if Role.SALESPERSON not in owner.roles:
             raise InvalidValueError(f"{owner.username} is not a salesperson.", field="owner_id")
+        positions = [self.runner.find(p, Position) for p in owner.position_ids]
+        if not any(p is not None and p.scope.includes(company_id) for p in positions):
+            raise InvalidValueError(f"{owner.username} has no position in this company, so would not see "
+                                    "the record; give them a position first.", field="owner_id")
         return owner.id
 
     def tag_customer(self, caller: Caller, customer_id: UUID, tag_id: UUID,
