@@ -62,3 +62,28 @@ class HistoryService:
             "data": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in _BASE_FIELDS
                      and "password" not in f.name},
         }
+
+
+_MACHINE_ON_CONTRACT = {"MachineUnit.Reserved": "reserved_on", "MachineUnit.ReservationReleased": "released_on",
+                        "MachineUnit.Dispatched": "dispatched_on", "MachineUnit.SwappedIn": "swapped_in_on",
+                        "MachineUnit.SwappedOut": "swapped_out_on"}
+
+
+def contracts_of_machine(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every contract a machine passed through, from its described history: each time
+    it was reserved for one (or swapped in), and what became of it, in order."""
+    passages: list[dict[str, Any]] = []
+    for event in events:
+        step = _MACHINE_ON_CONTRACT.get(event["event"])
+        if step is None:
+            continue
+        data = event["data"]
+        if step in ("reserved_on", "swapped_in_on"):
+            passages.append({"contract_id": data["contract_id"], "contract_number": data["contract_number"],
+                             "reserved_on": None, "swapped_in_on": None, "dispatched_on": None,
+                             "released_on": None, "swapped_out_on": None, "reason": None})
+        passage = passages[-1]
+        passage[step] = event["business_date"]
+        if step in ("released_on", "swapped_out_on"):
+            passage["reason"] = event["reason"]
+    return passages

@@ -71,6 +71,8 @@ class CommandRunner:
       query can wait until its read model has caught up.
     """
 
+    RETRIES_ON_CONFLICT = 3
+
     def __init__(self, ledger: IronLedger, today: Callable[[], date],
                  position_of: Callable[[UUID], int | None],
                  on_recorded: Callable[[int], None] | None = None) -> None:
@@ -118,28 +120,36 @@ class CommandRunner:
         # The first attempt needs no read of the command record: a retry is found
         # out when its record collides on save, or when the command is refused
         # because its first attempt already changed things (e.g. already transferred).
-        try:
-            outcome = handler(ctx)
-        except DomainError:
+        # A save that loses a race with another command on the same record (its
+        # version was taken) runs the handler again on what is now stored, so the
+        # loser gets the business answer ("already reserved for contract X") or
+        # succeeds on top of the winner's change.
+        for attempt in range(1 + self.RETRIES_ON_CONFLICT):
+            try:
+                outcome = handler(ctx)
+            except DomainError:
+                if record_id is not None:
+                    replay = self._replay(record_id, operation, fingerprint)
+                    if replay is not None:
+                        return replay
+                raise
+            to_save: list[DealerAggregate] = list(outcome.aggregates)
+            answer_json = _json.encode(outcome.body).decode()
             if record_id is not None:
-                replay = self._replay(record_id, operation, fingerprint)
-                if replay is not None:
-                    return replay
-            raise
-        to_save: list[DealerAggregate] = list(outcome.aggregates)
-        answer_json = _json.encode(outcome.body).decode()
-        if record_id is not None:
-            assert idempotency_key is not None
-            to_save.append(CommandRecord.record(ctx, idempotency_key, operation, fingerprint,
-                                                outcome.status_code, answer_json))
-        try:
-            recordings = self.ledger.save(*to_save)
-        except IntegrityError:
-            if record_id is not None:
-                replay = self._replay(record_id, operation, fingerprint)
-                if replay is not None:
-                    return replay
-            raise self._conflict(to_save) from None
+                assert idempotency_key is not None
+                to_save.append(CommandRecord.record(ctx, idempotency_key, operation, fingerprint,
+                                                    outcome.status_code, answer_json))
+            try:
+                recordings = self.ledger.save(*to_save)
+                break
+            except IntegrityError:
+                if record_id is not None:
+                    replay = self._replay(record_id, operation, fingerprint)
+                    if replay is not None:
+                        return replay
+                conflict = self._conflict(to_save)
+                if not isinstance(conflict, ConcurrentChangeError) or attempt == self.RETRIES_ON_CONFLICT:
+                    raise conflict from None
         position = max((r.notification.id for r in recordings), default=None)
         if position is not None and self.on_recorded:
             self.on_recorded(position)

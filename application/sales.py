@@ -19,6 +19,7 @@ from domain.access import Permission, Position, Role, User
 from domain.base import Context, DealerAggregate, InvalidValueError, PermissionDeniedError
 from domain.contracts import CommercialTerms, Contract
 from domain.customers import Contact, Customer, CustomerTag, CustomerType, PartyKind
+from domain.machines import MachineUnit
 from domain.organisation import Company, MachineModel
 
 
@@ -27,6 +28,7 @@ class LineRequest:
     model_id: UUID
     quantity: int
     unit_price: Decimal
+    substitute_allowed: bool = False
 
 
 class CustomerService:
@@ -151,7 +153,7 @@ class ContractService:
 
     def _lines(self, lines: list[LineRequest]) -> list[tuple[MachineModel, int, Decimal]]:
         return [(self.runner.get(line.model_id, MachineModel, f"Machine model {line.model_id}"), line.quantity,
-                 line.unit_price) for line in lines]
+                 line.unit_price, line.substitute_allowed) for line in lines]
 
     def draft_contract(self, caller: Caller, company_id: UUID, customer_id: UUID, contact_id: UUID | None,
                        lines: list[LineRequest], idempotency_key: str | None = None) -> CommandResult:
@@ -223,8 +225,15 @@ class ContractService:
 
     def unapprove(self, caller: Caller, contract_id: UUID, reason: str,
                   idempotency_key: str | None = None) -> CommandResult:
+        """取消审核: machines picked but not dispatched are released in the same transaction."""
+        def unapprove(ctx: Context, contract: Contract) -> list[DealerAggregate]:
+            reserved = {serial: self.runner.get(pick.machine_id, MachineUnit, f"Machine {serial}")
+                        for serial, pick in contract.picks.items() if not pick.dispatched}
+            contract.unapprove(ctx, reserved)
+            return [contract, *reserved.values()]
+
         return self._act(caller, "UnapproveContract", Permission.UNAPPROVE_CONTRACTS, contract_id,
-                         {"reason": reason}, lambda ctx, c: c.unapprove(ctx), idempotency_key, reason)
+                         {"reason": reason}, unapprove, idempotency_key, reason)
 
     def _act(self, caller: Caller, operation: str, permission: Permission | None, contract_id: UUID, request: dict,
              act, idempotency_key: str | None, reason: str | None = None) -> CommandResult:

@@ -38,6 +38,12 @@ class Permission(StrEnum):
     VIEW_CONTRACTS = "view_contracts"
     MANAGE_APPROVAL_RULES = "manage_approval_rules"
     VIEW_APPROVALS = "view_approvals"
+    PICK_MACHINES = "pick_machines"               # 推选机号, release a pick
+    PREPARE_OUTBOUNDS = "prepare_outbounds"       # accessory outbound lines
+    REVIEW_OUTBOUNDS = "review_outbounds"         # 出库单财务审核, return a reviewed outbound
+    DISPATCH_MACHINES = "dispatch_machines"       # 出库发车
+    SWAP_MACHINES = "swap_machines"               # 销售换机
+    VIEW_DELIVERIES = "view_deliveries"
 
 
 class Role(StrEnum):
@@ -59,18 +65,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(Permission),
     Role.SALESPERSON: frozenset(_READ | {Permission.REGISTER_CUSTOMERS, Permission.TAG_CUSTOMERS,
                                          Permission.VIEW_CUSTOMERS, Permission.DRAFT_CONTRACTS,
-                                         Permission.VIEW_CONTRACTS}),
+                                         Permission.VIEW_CONTRACTS, Permission.PICK_MACHINES,
+                                         Permission.PREPARE_OUTBOUNDS, Permission.VIEW_DELIVERIES}),
     Role.SALES_CLERK: frozenset(_READ | _SALES_READ | {
         Permission.RECEIVE_MACHINE, Permission.REGISTER_CUSTOMERS, Permission.TAG_CUSTOMERS,
-        Permission.LINK_CONTACTS, Permission.PREPARE_CONTRACTS, Permission.VIEW_HISTORY}),
+        Permission.LINK_CONTACTS, Permission.PREPARE_CONTRACTS, Permission.VIEW_HISTORY,
+        Permission.PICK_MACHINES, Permission.PREPARE_OUTBOUNDS, Permission.DISPATCH_MACHINES,
+        Permission.SWAP_MACHINES, Permission.VIEW_DELIVERIES}),
     Role.APPROVER: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
-                                                    Permission.UNAPPROVE_CONTRACTS}),
-    Role.FINANCE: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS}),
+                                                    Permission.UNAPPROVE_CONTRACTS, Permission.VIEW_DELIVERIES}),
+    Role.FINANCE: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
+                                                   Permission.REVIEW_OUTBOUNDS, Permission.VIEW_DELIVERIES}),
+    # The warehouse keeper sends out what finance reviewed: every outbound of their
+    # companies, not only a salesperson's own (hence VIEW_ALL_SALES), but no customer files.
     Role.WAREHOUSE_KEEPER: frozenset(_READ | {Permission.RECEIVE_MACHINE, Permission.TRANSFER_MACHINE,
-                                              Permission.VIEW_HISTORY}),
+                                              Permission.VIEW_HISTORY, Permission.VIEW_ALL_SALES,
+                                              Permission.DISPATCH_MACHINES, Permission.VIEW_DELIVERIES}),
     Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION}),
     Role.COLLECTOR: frozenset(_READ | _SALES_READ),
-    Role.AUDITOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY}),
+    Role.AUDITOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_DELIVERIES}),
 }
 
 

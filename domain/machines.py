@@ -37,6 +37,20 @@ class MachineNotInStockError(DomainError):
     code = "machine-not-in-stock"
 
 
+class MachineAlreadyReservedError(DomainError):
+    """推选机号 refused: another contract picked the unit first."""
+
+    code = "machine-already-reserved"
+
+
+class MachineNotReservedError(DomainError):
+    code = "machine-not-reserved"
+
+
+class MachineNotOutError(DomainError):
+    code = "machine-not-out"
+
+
 class SameWarehouseError(DomainError):
     code = "same-warehouse"
     status = 422
@@ -68,6 +82,8 @@ class MachineUnit(DealerAggregate):
             unit.warehouse_id = self.warehouse_id
             unit.nature = self.nature
             unit.status = MachineStatus.IN_STOCK
+            unit.contract_id = None
+            unit.contract_number = None
 
     class Transferred(DealerAggregate.Event):
         """调拨: moved from one warehouse to another, possibly of another member company.
@@ -80,6 +96,64 @@ class MachineUnit(DealerAggregate):
         def apply(self, unit: MachineUnit) -> None:
             unit.company_id = self.company_id
             unit.warehouse_id = self.to_warehouse_id
+
+    class Reserved(DealerAggregate.Event):
+        """推选机号: picked for a contract; nobody else can pick it until it is released."""
+
+        contract_id: UUID
+        contract_number: str
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.status = MachineStatus.RESERVED
+            unit.contract_id = self.contract_id
+            unit.contract_number = self.contract_number
+
+    class ReservationReleased(DealerAggregate.Event):
+        """The pick is undone (pick changed, contract un-approved): pickable again."""
+
+        contract_id: UUID
+        contract_number: str
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.status = MachineStatus.IN_STOCK
+            unit.contract_id = None
+            unit.contract_number = None
+
+    class Dispatched(DealerAggregate.Event):
+        """出库发车: the machine left the warehouse under its contract; it is sold."""
+
+        contract_id: UUID
+        contract_number: str
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.status = MachineStatus.OUT
+
+    class SwappedOut(DealerAggregate.Event):
+        """销售换机: taken back from the customer and replaced on the contract by another
+        unit; back in stock in ``warehouse_id`` and pickable again."""
+
+        contract_id: UUID
+        contract_number: str
+        replaced_by_serial: str
+        warehouse_id: UUID
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.status = MachineStatus.IN_STOCK
+            unit.warehouse_id = self.warehouse_id
+            unit.contract_id = None
+            unit.contract_number = None
+
+    class SwappedIn(DealerAggregate.Event):
+        """销售换机: goes out under the contract in place of ``replaces_serial``."""
+
+        contract_id: UUID
+        contract_number: str
+        replaces_serial: str
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.status = MachineStatus.OUT
+            unit.contract_id = self.contract_id
+            unit.contract_number = self.contract_number
 
     # ------------------------------------------------------------ commands
     @classmethod
@@ -114,3 +188,54 @@ class MachineUnit(DealerAggregate):
         require_text(ctx.reason or "", "reason", 500)
         self._record(self.Transferred, ctx, to.company_id, from_company_id=self.company_id,
                      from_warehouse_id=self.warehouse_id, to_warehouse_id=to.id)
+
+    # ------------------------------------------------------------ delivery (acts of the contract)
+    def reserve(self, ctx: Context, contract_id: UUID, contract_number: str) -> None:
+        if self.status == MachineStatus.RESERVED:
+            raise MachineAlreadyReservedError(
+                f"Machine {self.serial_number} is already reserved for contract {self.contract_number}; "
+                "pick another unit.", serial_number=self.serial_number, contract_number=self.contract_number)
+        self._require_in_stock("picked")
+        self._record(self.Reserved, ctx, self.company_id, contract_id=contract_id, contract_number=contract_number)
+
+    def release(self, ctx: Context, contract_id: UUID) -> None:
+        self._require_reserved_for(contract_id, "released")
+        self._record(self.ReservationReleased, ctx, self.company_id, contract_id=contract_id,
+                     contract_number=self.contract_number)
+
+    def dispatch(self, ctx: Context, contract_id: UUID) -> None:
+        self._require_reserved_for(contract_id, "dispatched")
+        self._record(self.Dispatched, ctx, self.company_id, contract_id=contract_id,
+                     contract_number=self.contract_number)
+
+    def swap_out(self, ctx: Context, contract_id: UUID, replaced_by: MachineUnit, back_to: Warehouse) -> None:
+        if self.status != MachineStatus.OUT or self.contract_id != contract_id:
+            raise MachineNotOutError(f"Machine {self.serial_number} is not out under this contract; "
+                                     "only a dispatched unit can be swapped out.", serial_number=self.serial_number)
+        if back_to.company_id != self.company_id or not back_to.holds_machines:
+            raise WarehouseCannotHoldMachinesError(
+                f"Machine {self.serial_number} comes back to a main warehouse of its own company; "
+                f"{back_to.code} is not one.", field="return_warehouse_id")
+        self._record(self.SwappedOut, ctx, self.company_id, contract_id=contract_id,
+                     contract_number=self.contract_number, replaced_by_serial=replaced_by.serial_number,
+                     warehouse_id=back_to.id)
+
+    def swap_in(self, ctx: Context, contract_id: UUID, contract_number: str, replaces: MachineUnit) -> None:
+        if self.status == MachineStatus.RESERVED:
+            raise MachineAlreadyReservedError(
+                f"Machine {self.serial_number} is reserved for contract {self.contract_number}; "
+                "pick another unit to swap in.", serial_number=self.serial_number,
+                contract_number=self.contract_number)
+        self._require_in_stock("swapped in")
+        self._record(self.SwappedIn, ctx, self.company_id, contract_id=contract_id,
+                     contract_number=contract_number, replaces_serial=replaces.serial_number)
+
+    def _require_in_stock(self, act: str) -> None:
+        if self.status != MachineStatus.IN_STOCK:
+            raise MachineNotInStockError(f"Machine {self.serial_number} is {self.status}; only a machine in "
+                                         f"stock can be {act}.", serial_number=self.serial_number)
+
+    def _require_reserved_for(self, contract_id: UUID, act: str) -> None:
+        if self.status != MachineStatus.RESERVED or self.contract_id != contract_id:
+            raise MachineNotReservedError(f"Machine {self.serial_number} is not reserved for this contract, "
+                                          f"so it cannot be {act}.", serial_number=self.serial_number)

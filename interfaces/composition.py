@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from application.access import AccessService
 from application.approvals import ApprovalRuleService
+from application.delivery import DeliveryService
 from application.history import HistoryService
 from application.ledger import CommandRunner, IronLedger
 from application.organisation import OrganisationService
@@ -99,6 +100,7 @@ class BackOffice:
         self.approval_rules = ApprovalRuleService(self.commands)
         self.customers = CustomerService(self.commands)
         self.contracts = ContractService(self.commands, self.approval_rules)
+        self.deliveries = DeliveryService(self.commands)
         self.history = HistoryService(self.commands)
         self.projections: dict[str, ProjectionRunner] = {
             p.name: ProjectionRunner(p(), self.ledger.recorder, self.ledger.mapper, self.views,

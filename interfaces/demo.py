@@ -155,6 +155,30 @@ def load_sales(backoffice: BackOffice, company: dict[str, UUID]) -> None:
         idempotency_key="demo:contract:quarry:terms")
     contracts.submit_for_approval(chen, waiting, idempotency_key="demo:contract:quarry:approval")
 
+    load_delivery(backoffice, scenario, company)
+
     with_clerk = draft(li, "farmer", farmer, zhang, xe60, "172000.00")
     contracts.submit_to_clerk(li, with_clerk, idempotency_key="demo:contract:farmer:submit")
     draft(li, "farmer-2", farmer, zhang, sy215c, "375000.00")
+
+
+def load_delivery(backoffice: BackOffice, scenario: UUID, company: dict[str, UUID]) -> None:
+    """SCENARIO.md's swap: SY215C-0007 is picked for the approved sale, its breaker hammer
+    put on the outbound, finance reviews it, the warehouse dispatches it, and it is
+    swapped for SY215C-0011 for a hydraulic fault on delivery."""
+    deliveries = backoffice.deliveries
+
+    def user(name: str) -> Caller:
+        return backoffice.access.caller_of(backoffice.commands.get(ids.user_id(name), User, name))
+
+    for serial in ("SY215C-0007", "SY215C-0011"):
+        backoffice.stock.receive_machine(SYSTEM, serial, ids.machine_model_id("SY215C"),
+                                         ids.warehouse_id(company["HF"], "MAIN"), MachineNature.PURCHASED_SAMPLE,
+                                         idempotency_key=f"demo:machine:{serial}")
+    deliveries.pick_machine(user("sales.wang"), scenario, "SY215C-0007", idempotency_key="demo:delivery:pick")
+    deliveries.add_accessory_outbound_line(user("clerk.chen"), scenario, 1, agreed_accessory_no=1,
+                                           idempotency_key="demo:delivery:hammer")
+    deliveries.review_outbound(user("finance.sun"), scenario, 1, idempotency_key="demo:delivery:review")
+    deliveries.dispatch(user("keeper.hf"), scenario, 1, idempotency_key="demo:delivery:dispatch")
+    deliveries.swap_machine(user("clerk.chen"), scenario, "SY215C-0007", "SY215C-0011",
+                            "Hydraulic fault on delivery", idempotency_key="demo:delivery:swap")

@@ -5,6 +5,7 @@ from projections.approval_queue import ApprovalQueueProjection
 from projections.base import Projection
 from projections.contracts import ContractsProjection
 from projections.customers import CustomersProjection
+from projections.deliveries import DeliveriesProjection
 from projections.machine_stock import MachineStockProjection
 from projections.organisation import OrganisationProjection
 
@@ -15,4 +16,5 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     CustomersProjection,
     ContractsProjection,
     ApprovalQueueProjection,
+    DeliveriesProjection,
 )

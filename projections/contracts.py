@@ -21,7 +21,7 @@ _json = msgspec.json.Encoder(decimal_format="string")
 
 class ContractsProjection(Projection):
     name = "contracts"
-    version = 1
+    version = 2   # 2: lines say whether a same-type substitute may be delivered
     tables = ("contracts", "contract_lines")
     ddl = (
         "CREATE TABLE IF NOT EXISTS contracts (contract_id {uuid} PRIMARY KEY, number TEXT NOT NULL,"
@@ -35,7 +35,7 @@ class ContractsProjection(Projection):
         "CREATE INDEX IF NOT EXISTS contracts_customer ON contracts (customer_id)",
         "CREATE TABLE IF NOT EXISTS contract_lines (contract_id {uuid} NOT NULL, line_no INTEGER NOT NULL,"
         " model_id {uuid} NOT NULL, model_code TEXT NOT NULL, quantity INTEGER NOT NULL,"
-        " unit_price {money} NOT NULL, PRIMARY KEY (contract_id, line_no))",
+        " unit_price {money} NOT NULL, substitute_allowed {bool} NOT NULL, PRIMARY KEY (contract_id, line_no))",
     )
 
     @handles(Contract.Drafted)
@@ -96,9 +96,10 @@ class ContractsProjection(Projection):
 
     @staticmethod
     def _lines(cur: Any, contract_id: UUID, lines: tuple[ContractLine, ...]) -> None:
-        cur.executemany("INSERT INTO contract_lines (contract_id, line_no, model_id, model_code, quantity, unit_price)"
-                        " VALUES (%s, %s, %s, %s, %s, %s)",
-                        [(contract_id, n, line.model_id, line.model_code, line.quantity, line.unit_price)
+        cur.executemany("INSERT INTO contract_lines (contract_id, line_no, model_id, model_code, quantity, unit_price,"
+                        " substitute_allowed) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        [(contract_id, n, line.model_id, line.model_code, line.quantity, line.unit_price,
+                          line.substitute_allowed)
                          for n, line in enumerate(lines, 1)])
 
 
@@ -197,7 +198,7 @@ def get_contract(cur: Any, scope: Scope, own_only: UUID | None, contract_id: UUI
         return None
     terms = row.pop("terms_json")
     row["terms"] = msgspec.json.decode(terms) if terms else None
-    cur.execute("SELECT line_no, model_id, model_code, quantity, unit_price FROM contract_lines"
+    cur.execute("SELECT line_no, model_id, model_code, quantity, unit_price, substitute_allowed FROM contract_lines"
                 " WHERE contract_id = %s ORDER BY line_no", (contract_id,))
-    row["lines"] = cur.fetchall()
+    row["lines"] = [{**line, "substitute_allowed": bool(line["substitute_allowed"])} for line in cur.fetchall()]
     return row

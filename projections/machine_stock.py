@@ -15,13 +15,14 @@ from projections.base import Projection, handles, page_bounds, scope_filter
 
 class MachineStockProjection(Projection):
     name = "machine_stock"
-    version = 1
+    version = 2   # 2: the contract a unit is reserved for or out under
     tables = ("machine_stock",)
     ddl = (
         "CREATE TABLE IF NOT EXISTS machine_stock (machine_id {uuid} PRIMARY KEY, serial_number TEXT NOT NULL,"
         " model_id {uuid} NOT NULL, model_code TEXT NOT NULL, company_id {uuid} NOT NULL,"
         " warehouse_id {uuid} NOT NULL, nature TEXT NOT NULL, status TEXT NOT NULL,"
-        " received_on {date} NOT NULL, last_change_on {date} NOT NULL, version INTEGER NOT NULL)",
+        " received_on {date} NOT NULL, last_change_on {date} NOT NULL, contract_id {uuid}, contract_number TEXT,"
+        " version INTEGER NOT NULL)",
         "CREATE UNIQUE INDEX IF NOT EXISTS machine_stock_serial ON machine_stock (serial_number)",
         "CREATE INDEX IF NOT EXISTS machine_stock_place ON machine_stock (company_id, warehouse_id, status)",
     )
@@ -41,6 +42,33 @@ class MachineStockProjection(Projection):
                     " version = %s WHERE machine_id = %s",
                     (e.company_id, e.to_warehouse_id, e.business_date, e.originator_version, e.originator_id))
 
+    @handles(MachineUnit.Reserved, MachineUnit.SwappedIn)
+    def taken(self, cur: Any, e: Any) -> None:
+        status = MachineStatus.RESERVED if isinstance(e, MachineUnit.Reserved) else MachineStatus.OUT
+        self._status(cur, e, status, e.contract_id, e.contract_number)
+
+    @handles(MachineUnit.Dispatched)
+    def dispatched(self, cur: Any, e: MachineUnit.Dispatched) -> None:
+        self._status(cur, e, MachineStatus.OUT, e.contract_id, e.contract_number)
+
+    @handles(MachineUnit.ReservationReleased)
+    def released(self, cur: Any, e: MachineUnit.ReservationReleased) -> None:
+        self._status(cur, e, MachineStatus.IN_STOCK, None, None)
+
+    @handles(MachineUnit.SwappedOut)
+    def swapped_out(self, cur: Any, e: MachineUnit.SwappedOut) -> None:
+        cur.execute("UPDATE machine_stock SET warehouse_id = %s WHERE machine_id = %s",
+                    (e.warehouse_id, e.originator_id))
+        self._status(cur, e, MachineStatus.IN_STOCK, None, None)
+
+    @staticmethod
+    def _status(cur: Any, e: Any, status: MachineStatus, contract_id: UUID | None,
+                contract_number: str | None) -> None:
+        cur.execute("UPDATE machine_stock SET status = %s, contract_id = %s, contract_number = %s,"
+                    " last_change_on = %s, version = %s WHERE machine_id = %s",
+                    (str(status), contract_id, contract_number, e.business_date, e.originator_version,
+                     e.originator_id))
+
 
 @dataclass(frozen=True)
 class StockFilter:
@@ -50,12 +78,13 @@ class StockFilter:
     status: str | None = None
     nature: str | None = None
     serial_prefix: str | None = None
+    contract_id: UUID | None = None
 
     def where(self, scope: Scope) -> tuple[str, list[Any]]:
         where, params = scope_filter(scope, "s.company_id")
         for column, value in (("s.company_id", self.company_id), ("s.warehouse_id", self.warehouse_id),
                               ("s.model_id", self.model_id), ("s.status", self.status),
-                              ("s.nature", self.nature)):
+                              ("s.nature", self.nature), ("s.contract_id", self.contract_id)):
             if value is not None:
                 where += f" AND {column} = %s"
                 params.append(value)
@@ -70,12 +99,12 @@ class StockFilter:
 
 _COLUMNS = ("s.machine_id, s.serial_number, s.model_id, s.model_code, s.company_id, c.code AS company_code,"
             " s.warehouse_id, w.code AS warehouse_code, w.name AS warehouse_name, s.nature, s.status,"
-            " s.received_on, s.last_change_on")
+            " s.received_on, s.last_change_on, s.contract_id, s.contract_number")
 _FROM = ("machine_stock s LEFT JOIN org_companies c ON c.company_id = s.company_id"
          " LEFT JOIN org_warehouses w ON w.warehouse_id = s.warehouse_id")
 
 EXPORT_COLUMNS = ("serial_number", "model_code", "company_code", "warehouse_code", "warehouse_name", "nature",
-                  "status", "received_on", "last_change_on", "machine_id")
+                  "status", "contract_number", "received_on", "last_change_on", "machine_id")
 
 
 def list_stock(cur: Any, scope: Scope, flt: StockFilter, page: int, page_size: int) -> tuple[list[dict], int]:

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Path
 
 from application.access import AuthenticationError
 from application.caller import Caller
+from application.history import contracts_of_machine
 from application.ledger import CommandResult
 from domain import ids
 from domain.access import Permission
@@ -260,7 +261,8 @@ class MachineController(Controller):
          summary="Every event of a machine, in order, with who, when and why")
     def history(self, serial_number: SerialPath, caller: CallerDep, backoffice: OfficeDep) -> dict[str, Any]:
         events = backoffice.history.machine_history(caller, serial_number)
-        return {"serial_number": ids.normalise_key(serial_number), "events": events}
+        return {"serial_number": ids.normalise_key(serial_number), "contracts": contracts_of_machine(events),
+                "events": events}
 
 
 class UserController(Controller):
@@ -332,7 +334,8 @@ class PositionController(Controller):
 
 
 def all_controllers() -> list[type[Controller]]:
+    from interfaces.http.delivery import DELIVERY_CONTROLLERS
     from interfaces.http.sales import SALES_CONTROLLERS
 
     return [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
-            UserController, PositionController, *SALES_CONTROLLERS]
+            UserController, PositionController, *SALES_CONTROLLERS, *DELIVERY_CONTROLLERS]

@@ -40,7 +40,7 @@ def _own(caller: Caller) -> UUID | None:
 
 
 def _lines(lines: list[ContractLineRequest]) -> list[LineRequest]:
-    return [LineRequest(line.model_id, line.quantity, line.unit_price) for line in lines]
+    return [LineRequest(line.model_id, line.quantity, line.unit_price, line.substitute_allowed) for line in lines]
 
 
 class CustomerCatalogueController(Controller):

@@ -146,6 +146,8 @@ class ContractLineRequest(Body):
     model_id: UUID
     quantity: Annotated[int, Meta(ge=1, le=1000)]
     unit_price: Money
+    substitute_allowed: Annotated[bool, Meta(description=(
+        "A unit of another model of the same machine type may be delivered (同类型替代)."))] = False
 
 
 class DraftContractRequest(Body):
@@ -209,3 +211,42 @@ class SetApprovalRuleRequest(Body):
     document_type: DocumentType
     bands: Annotated[list[AmountBandRequest], Meta(min_length=1, max_length=20)]
     company_id: UUID | None = None  # the member company; left out, the group-wide rule
+
+
+# ------------------------------------------------------------------ delivery
+LineNo = Annotated[int, Meta(ge=1, le=10_000)]
+
+
+class PickMachineRequest(Body):
+    serial_number: Serial
+    line_no: LineNo | None = None
+
+
+class ReleaseMachineRequest(Body):
+    serial_number: Serial
+    reason: Reason
+
+
+class AccessoryOutboundLineRequest(Body):
+    quantity: Annotated[int, Meta(ge=1, le=1000)]
+    agreed_accessory_no: Annotated[int, Meta(ge=1, le=1000, description=(
+        "The contract's agreed accessory (1 = the first); its name and price come from the contract."))] | None = None
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN, description=(
+        "An extra line not in the contract: what goes out."))] | None = None
+    unit_price: Money | None = None
+
+
+class OutboundRequest(Body):
+    outbound_no: LineNo
+
+
+class ReturnOutboundRequest(Body):
+    outbound_no: LineNo
+    reason: Reason
+
+
+class SwapMachineRequest(Body):
+    old_serial: Serial
+    new_serial: Serial
+    reason: Reason
+    return_warehouse_id: UUID | None = None

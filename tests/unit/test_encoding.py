@@ -56,11 +56,11 @@ def one_of_every_event() -> list[DealerAggregate.Event]:
     user.unassign_position(ctx(), position.id)
     user.change_password(ctx(), "$argon2id$v=19$other")
     record = CommandRecord.record(ctx(), "k", "ReceiveMachine", "fp", 201, '{"a": "1.10"}')
-    sales = _sales_events(hefei, model)
+    sales = _sales_events(hefei, model, main)
     return [e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()] + sales
 
 
-def _sales_events(hefei: Company, model: MachineModel) -> list[DealerAggregate.Event]:
+def _sales_events(hefei: Company, model: MachineModel, main: Warehouse) -> list[DealerAggregate.Event]:
     formal = CustomerType.define(ctx(), "FORMAL", "正式客户")
     vip = CustomerTag.define(ctx(), "VIP", "大客户")
     customer = Customer.register(ctx(), uuid4(), hefei, ACTOR, "合肥土方工程有限公司", PartyKind.ORGANISATION, formal,
@@ -89,8 +89,25 @@ def _sales_events(hefei: Company, model: MachineModel) -> list[DealerAggregate.E
     contract.submit_for_approval(ctx(), rule)
     contract.approve(ctx(), manager)
     contract.approve(ctx(), manager)
-    contract.unapprove(ctx(reason="合同评审"))
-    return [e for a in (formal, vip, customer, contact, rule, contract) for e in a.collect_events()]
+    units = [MachineUnit.receive(ctx(), f"SY215C-{n}", model, main, MachineNature.PURCHASED_SAMPLE) for n in (2, 3, 4)]
+    lines = {model.id: model}
+    contract.pick_machine(ctx(), units[0], model, lines)
+    contract.pick_machine(ctx(), units[2], model, lines, line_no=1)
+    contract.release_machine(ctx(reason="换一台"), units[2])
+    contract.unapprove(ctx(reason="合同评审"), {"SY215C-2": units[0]})
+    contract.submit_for_approval(ctx(), rule)
+    contract.approve(ctx(), manager)
+    contract.approve(ctx(), manager)
+    contract.pick_machine(ctx(), units[0], model, lines)
+    contract.add_accessory_outbound_line(ctx(), 1, agreed_accessory_no=1)
+    extra = contract.add_accessory_outbound_line(ctx(), 2, name="机油 5L", unit_price=Decimal("120.50"))
+    contract.remove_accessory_outbound_line(ctx(), extra)
+    contract.review_outbound(ctx(), 2)
+    contract.return_outbound(ctx(reason="少了机油"), 2)
+    contract.review_outbound(ctx(), 2)
+    contract.dispatch(ctx(), 2, {"SY215C-2": units[0]})
+    contract.swap_machine(ctx(reason="液压故障"), units[0], units[1], model, lines, main)
+    return [e for a in (formal, vip, customer, contact, rule, contract, *units) for e in a.collect_events()]
 
 
 EVENTS = one_of_every_event()
@@ -127,6 +144,18 @@ def test_an_aggregate_rebuilt_from_decoded_events_equals_the_one_that_recorded_t
             rebuilt = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(rebuilt)
         assert vars(rebuilt) == vars(aggregate)
     assert rebuilt.roles == {Role.FINANCE, Role.AUDITOR} and rebuilt.credentials_version == 2
+
+
+def test_a_contract_line_stored_before_substitutes_existed_reads_as_no_substitute():
+    drafted = next(e for e in EVENTS if isinstance(e, Contract.Drafted))
+    stored = mapper.to_stored_event(drafted)
+    state = msgspec.json.decode(stored.state)
+    for line in state["lines"]:
+        del line["substitute_allowed"]
+    old = type(stored)(stored.originator_id, stored.originator_version, stored.topic, msgspec.json.encode(state))
+    back = mapper.to_domain_event(old)
+    assert [line.substitute_allowed for line in back.lines] == [False]
+    assert back.lines[0].unit_price == drafted.lines[0].unit_price
 
 
 def test_stored_state_is_plain_json_an_auditor_can_read():

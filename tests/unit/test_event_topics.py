@@ -43,6 +43,11 @@ EVENT_TOPICS = {
     "domain.organisation:MachineModel.Registered",
     "domain.machines:MachineUnit.Received",
     "domain.machines:MachineUnit.Transferred",
+    "domain.machines:MachineUnit.Reserved",
+    "domain.machines:MachineUnit.ReservationReleased",
+    "domain.machines:MachineUnit.Dispatched",
+    "domain.machines:MachineUnit.SwappedOut",
+    "domain.machines:MachineUnit.SwappedIn",
     "domain.access:Position.Created",
     "domain.access:Position.CompaniesChanged",
     "domain.access:User.Created",
@@ -71,6 +76,15 @@ EVENT_TOPICS = {
     "domain.contracts:Contract.Approved",
     "domain.contracts:Contract.Rejected",
     "domain.contracts:Contract.Unapproved",
+    "domain.contracts:Contract.MachinePicked",
+    "domain.contracts:Contract.MachineReleased",
+    "domain.contracts:Contract.AccessoryOutboundLineAdded",
+    "domain.contracts:Contract.AccessoryOutboundLineRemoved",
+    "domain.contracts:Contract.OutboundReviewed",
+    "domain.contracts:Contract.OutboundReturned",
+    "domain.contracts:Contract.OutboundDispatched",
+    "domain.contracts:Contract.OutboundCancelled",
+    "domain.contracts:Contract.MachineSwapped",
 }
 
 # The library gives every aggregate its own copy of the inherited ``Created``

@@ -124,6 +124,14 @@ EXPECTED_ERRORS = {
     "ContractStateError": ("contract-state", 409),
     "ContractTermsMissingError": ("contract-terms-missing", 409),
     "ContractAlreadyStartedError": ("contract-already-started", 409),
+    "MachineAlreadyReservedError": ("machine-already-reserved", 409),
+    "MachineNotReservedError": ("machine-not-reserved", 409),
+    "MachineNotOutError": ("machine-not-out", 409),
+    "MachineDoesNotFitContractError": ("machine-does-not-fit-contract", 409),
+    "MachineAlreadyPickedError": ("machine-already-picked", 409),
+    "MachineNotOnContractError": ("machine-not-on-contract", 409),
+    "OutboundStateError": ("outbound-state", 409),
+    "AccessoryOverDeliveredError": ("accessory-over-delivered", 409),
 }
 
 
