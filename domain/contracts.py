@@ -46,7 +46,7 @@ from domain.approvals import ApprovalFlow, ApprovalRule, Decider, DocumentType
 from domain.base import Context, DealerAggregate, DomainError, InvalidValueError, NotFoundError, require_text
 from domain.customers import Contact, Customer
 from domain.money import ZERO, require_money
-from domain.machines import MachineUnit
+from domain.machines import MachineUnit, WarehouseCannotHoldMachinesError
 from domain.organisation import Company, MachineModel, Warehouse
 
 
@@ -303,6 +303,7 @@ class Contract(DealerAggregate, ApprovalFlow):
             contract.outbounds = {}
             contract.picks = {}
             contract.swaps = 0
+            contract.last_line_no = 0
             # Set by receivables (confirmed receipts) when that lands.
             contract.received_amount = ZERO
 
@@ -390,6 +391,7 @@ class Contract(DealerAggregate, ApprovalFlow):
 
         def apply(self, contract: Contract) -> None:
             contract._outbound(self.outbound_no).lines[self.line.line_no] = self.line
+            contract.last_line_no = max(contract.last_line_no, self.line.line_no)
 
     class AccessoryOutboundLineRemoved(DealerAggregate.Event):
         outbound_no: int
@@ -669,7 +671,7 @@ class Contract(DealerAggregate, ApprovalFlow):
                 raise InvalidValueError("An extra line not in the contract needs its unit price (0.00 if free).",
                                         field="unit_price")
             price = require_money(unit_price, "unit_price")
-        line_no = max((n for o in self.outbounds.values() for n in o.lines), default=0) + 1
+        line_no = self.last_line_no + 1   # never given again, also after a removal
         self._record(self.AccessoryOutboundLineAdded, ctx, self.company_id, outbound_no=number,
                      line=OutboundLine(line_no, line_name, quantity, price, agreed_accessory_no))
         return line_no
@@ -738,6 +740,10 @@ class Contract(DealerAggregate, ApprovalFlow):
             raise MachineDoesNotFitContractError(
                 f"Machine {new.serial_number} is a {new.model_code}; line {pick.line_no} of contract {self.number} "
                 f"sells {line.model_code}.", serial_number=new.serial_number)
+        if back_to.company_id != old.company_id or not back_to.holds_machines:
+            raise WarehouseCannotHoldMachinesError(
+                f"Machine {old.serial_number} comes back to a main warehouse of its own company; "
+                f"{back_to.code} is not one.", field="return_warehouse_id")
         new.swap_in(ctx, self.id, self.number, old)
         old.swap_out(ctx, self.id, new, back_to)
         self._record(self.MachineSwapped, ctx, self.company_id, swap_no=self.swaps + 1,

@@ -75,8 +75,10 @@ def demo(_: argparse.Namespace) -> None:
     _announce_admin(backoffice.access.ensure_administrator(backoffice.settings.admin_password))
     users = load_demo(backoffice)
     backoffice.catch_up()
-    print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 50 machines, 3 customers, "
-          "4 contracts (one approved, one waiting for manager.zhao, one with the clerk, one draft).")
+    print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 52 machines, 3 customers, "
+          "4 contracts (one approved, one waiting for manager.zhao, one with the clerk, one draft). "
+          "The approved one was delivered: SY215C-0007 picked, reviewed, dispatched, then swapped for "
+          "SY215C-0011.")
     print(f"{'user':<18}{'password':<18}positions / roles")
     for username, password, what in users:
         print(f"{username:<18}{password:<18}{what}")

@@ -80,7 +80,7 @@ def _request_for(operation_id: str, method: str, path: str, demo: dict[str, Any]
     url = path
     for name in re.findall(r"{(\w+)}", path):
         value = {"serial_number": hf_machine, "contract_id": demo["contracts"][0]["contract_id"],
-                 "customer_id": demo["customers"][0]["customer_id"]}.get(name, dummy_id)
+                 "customer_id": demo["customers"][0]["customer_id"], "line_no": "1"}.get(name, dummy_id)
         url = url.replace("{" + name + "}", value)
     body = None
     if method in {"POST", "PUT", "PATCH"}:
