@@ -44,8 +44,8 @@ def test_the_same_key_twice_gives_the_same_answer_and_one_machine(demo_server, d
 def test_the_same_key_with_another_request_is_refused_with_422(demo_server, demo):
     serial, other, key = unique(), unique(), unique("key-")
     with demo_server.as_admin() as admin:
-        assert admin.post("/machines/receive", json=receive(demo, serial),
-                          headers={"Idempotency-Key": key}).status_code == 201
+        received = admin.post("/machines/receive", json=receive(demo, serial), headers={"Idempotency-Key": key})
+        assert received.status_code == 201, received.text
         with nothing_recorded(demo_server):
             for what, url, body in (
                     ("other serial", "/machines/receive", receive(demo, other)),
@@ -54,8 +54,9 @@ def test_the_same_key_with_another_request_is_refused_with_422(demo_server, demo
                 answer = admin.post(url, json=body, headers={"Idempotency-Key": key})
                 problem = assert_problem(answer, 422, "idempotency-key-reused", what)
                 assert key in problem["detail"]
-        assert_problem(admin.get(f"/machines/{other}"), 404, "machine-unit-not-found")
-        assert admin.get(f"/machines/{serial}").json()["company_code"] == "HF"
+        after = {"after": received.json()["position"]}
+        assert_problem(admin.get(f"/machines/{other}", params=after), 404, "machine-unit-not-found")
+        assert admin.get(f"/machines/{serial}", params=after).json()["company_code"] == "HF"
 
 
 def test_keys_belong_to_the_user_who_sent_them(demo_server, demo):
