@@ -44,6 +44,12 @@ class Permission(StrEnum):
     DISPATCH_MACHINES = "dispatch_machines"       # 出库发车
     SWAP_MACHINES = "swap_machines"               # 销售换机
     VIEW_DELIVERIES = "view_deliveries"
+    MANAGE_SCHEDULES = "manage_schedules"         # generate or type a contract's installment schedule
+    RECORD_RECEIPTS = "record_receipts"           # 收款
+    CONFIRM_RECEIPTS = "confirm_receipts"         # 收款确认; reject or reverse a receipt
+    MANAGE_PENALTY_RATES = "manage_penalty_rates" # 罚息率 per member company
+    ACCRUE_PENALTIES = "accrue_penalties"         # run the daily penalty accrual by hand
+    VIEW_RECEIVABLES = "view_receivables"
 
 
 class Role(StrEnum):
@@ -66,24 +72,31 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SALESPERSON: frozenset(_READ | {Permission.REGISTER_CUSTOMERS, Permission.TAG_CUSTOMERS,
                                          Permission.VIEW_CUSTOMERS, Permission.DRAFT_CONTRACTS,
                                          Permission.VIEW_CONTRACTS, Permission.PICK_MACHINES,
-                                         Permission.PREPARE_OUTBOUNDS, Permission.VIEW_DELIVERIES}),
+                                         Permission.PREPARE_OUTBOUNDS, Permission.VIEW_DELIVERIES,
+                                         Permission.VIEW_RECEIVABLES}),
     Role.SALES_CLERK: frozenset(_READ | _SALES_READ | {
         Permission.RECEIVE_MACHINE, Permission.REGISTER_CUSTOMERS, Permission.TAG_CUSTOMERS,
         Permission.LINK_CONTACTS, Permission.PREPARE_CONTRACTS, Permission.VIEW_HISTORY,
         Permission.PICK_MACHINES, Permission.PREPARE_OUTBOUNDS, Permission.DISPATCH_MACHINES,
-        Permission.SWAP_MACHINES, Permission.VIEW_DELIVERIES}),
+        Permission.SWAP_MACHINES, Permission.VIEW_DELIVERIES, Permission.MANAGE_SCHEDULES,
+        Permission.RECORD_RECEIPTS, Permission.VIEW_RECEIVABLES}),
     Role.APPROVER: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
-                                                    Permission.UNAPPROVE_CONTRACTS, Permission.VIEW_DELIVERIES}),
+                                                    Permission.UNAPPROVE_CONTRACTS, Permission.VIEW_DELIVERIES,
+                                                    Permission.VIEW_RECEIVABLES}),
     Role.FINANCE: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
-                                                   Permission.REVIEW_OUTBOUNDS, Permission.VIEW_DELIVERIES}),
+                                                   Permission.REVIEW_OUTBOUNDS, Permission.VIEW_DELIVERIES,
+                                                   Permission.MANAGE_SCHEDULES, Permission.RECORD_RECEIPTS,
+                                                   Permission.CONFIRM_RECEIPTS, Permission.ACCRUE_PENALTIES,
+                                                   Permission.VIEW_RECEIVABLES}),
     # The warehouse keeper sends out what finance reviewed: every outbound of their
     # companies, not only a salesperson's own (hence VIEW_ALL_SALES), but no customer files.
     Role.WAREHOUSE_KEEPER: frozenset(_READ | {Permission.RECEIVE_MACHINE, Permission.TRANSFER_MACHINE,
                                               Permission.VIEW_HISTORY, Permission.VIEW_ALL_SALES,
                                               Permission.DISPATCH_MACHINES, Permission.VIEW_DELIVERIES}),
     Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION}),
-    Role.COLLECTOR: frozenset(_READ | _SALES_READ),
-    Role.AUDITOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_DELIVERIES}),
+    Role.COLLECTOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_RECEIVABLES}),
+    Role.AUDITOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_DELIVERIES,
+                                                   Permission.VIEW_RECEIVABLES}),
 }
 
 

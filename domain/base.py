@@ -70,8 +70,10 @@ class DealerAggregate(Aggregate):
                 company_id: UUID | None, **fields: Any) -> None:
         self.trigger_event(event_class, **ctx.metadata(company_id), **fields)
 
-    def refuse_second_creation(self) -> DomainError:
-        """The refusal when another command created the same natural key first."""
+    def refuse_second_creation(self) -> DomainError | None:
+        """The refusal when another command created the same natural key first; None when
+        the collision only means two commands raced on their other aggregates too (the
+        command then runs again on what is stored)."""
         return AlreadyExistsError(f"This {type(self).__name__} already exists.")
 
     @classmethod

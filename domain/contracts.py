@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
@@ -167,6 +167,7 @@ class Pick:
 MAX_LINES = 20
 MAX_QUANTITY = 1000
 MAX_OUTBOUND_LINES = 50
+FIRST_DUE_WITHIN_DAYS = 730
 
 
 class ContractStateError(DomainError):
@@ -270,6 +271,9 @@ def check_terms(terms: CommercialTerms, machines_amount: Decimal, drafted_on: da
         if installment.first_due_date <= drafted_on:
             raise InvalidValueError("The first installment falls due after the contract date.",
                                     field="installment.first_due_date")
+        if installment.first_due_date > drafted_on + timedelta(days=FIRST_DUE_WITHIN_DAYS):
+            raise InvalidValueError(f"The first installment falls due within {FIRST_DUE_WITHIN_DAYS} days of the "
+                                    "contract date.", field="installment.first_due_date")
         installment = InstallmentTerms(installment.months, rate, installment.first_due_date,
                                        ScheduleMethod(installment.method))
     return CommercialTerms(PaymentMethod(terms.payment), down, installment, deposit, terms.warranty_due_date,
@@ -304,8 +308,6 @@ class Contract(DealerAggregate, ApprovalFlow):
             contract.picks = {}
             contract.swaps = 0
             contract.last_line_no = 0
-            # Set by receivables (confirmed receipts) when that lands.
-            contract.received_amount = ZERO
 
     class DraftRevised(DealerAggregate.Event):
         customer_id: UUID
@@ -549,17 +551,14 @@ class Contract(DealerAggregate, ApprovalFlow):
     def unapprove(self, ctx: Context, reserved: Mapping[str, MachineUnit] | None = None) -> None:
         """Back to the clerk. Units picked but not dispatched (``reserved``, by serial, as
         loaded for this command) are released and open outbounds cancelled, all under
-        this one command."""
+        this one command. The receivable is closed by the same command
+        (``Debt.close_for_unapproval``), which refuses once money was received."""
         self._require(ContractStatus.APPROVED, act="un-approved")
         require_text(ctx.reason or "", "reason", 500)
         if self.dispatched_serials:
             raise ContractAlreadyStartedError(
                 f"Machine {', '.join(sorted(self.dispatched_serials))} went out under contract {self.number}; "
                 "reverse the dispatch before un-approving it.")
-        if self.received_amount > 0:
-            raise ContractAlreadyStartedError(
-                f"{self.received_amount} was received under contract {self.number}; reverse the receipts "
-                "before un-approving it.")
         reserved = reserved or {}
         if missing := sorted(set(self.picks) - set(reserved)):
             raise ValueError(f"un-approval needs the picked units loaded: {missing}")

@@ -65,3 +65,12 @@ def customer_type_id(code: str) -> UUID:
 
 def customer_tag_id(code: str) -> UUID:
     return _id("customer-tag", normalise_key(code))
+
+
+def debt_id(contract: UUID) -> UUID:
+    """One receivable per contract: re-approval reopens the same one."""
+    return _id("debt", str(contract))
+
+
+def penalty_policy_id(company: UUID) -> UUID:
+    return _id("penalty-policy", str(company))

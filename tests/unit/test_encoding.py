@@ -28,10 +28,12 @@ from domain.contracts import (
     ScheduleMethod,
 )
 from domain.customers import Contact, Customer, CustomerTag, CustomerType, PartyKind
-from domain.base import DealerAggregate
+from domain.base import Context, DealerAggregate
 from domain.commands import CommandRecord
 from domain.machines import MachineNature, MachineUnit
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
+from domain.receivables import Debt, DebtItem, ItemKind, PenaltyPolicy, PenaltyRate, ReceiptMethod
+from domain.schedules import ScheduleLine
 from interfaces.persistence.encoding import MsgspecMapper
 from tests.unit.given import ACTOR, ctx
 
@@ -57,7 +59,46 @@ def one_of_every_event() -> list[DealerAggregate.Event]:
     user.change_password(ctx(), "$argon2id$v=19$other")
     record = CommandRecord.record(ctx(), "k", "ReceiveMachine", "fp", 201, '{"a": "1.10"}')
     sales = _sales_events(hefei, model, main)
-    return [e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()] + sales
+    return ([e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()]
+            + sales + _receivable_events(hefei))
+
+
+def _receivable_events(hefei: Company) -> list[DealerAggregate.Event]:
+    """A receivable through every event: typed schedule, accrual, a receipt, a backdated one that
+    corrects penalties and re-splits the first, a rejection, reversals, closing and reopening."""
+    def on(day: date, reason: str | None = None, actor: UUID = ACTOR) -> Context:
+        return ctx(reason, actor=actor, day=day)
+
+    finance = uuid4()
+    policy = PenaltyPolicy.start(on(date(2025, 12, 1)), hefei.id, PenaltyRate(date(2026, 1, 1), Decimal("0.0005")))
+    policy.set_rate(on(date(2025, 12, 1)), PenaltyRate(date(2026, 2, 15), Decimal("0.0006"), 3))
+    items = (DebtItem("DP", ItemKind.DOWN_PAYMENT, date(2026, 1, 5), Decimal("500.00"), Decimal("0.00")),)
+    debt = Debt._start(Debt.Opened, uuid4(), on(date(2026, 1, 5)), hefei.id, contract_id=uuid4(),
+                       contract_number="HF-20260101-ABCDEF", contract_date=date(2026, 1, 1), customer_id=uuid4(),
+                       owner_id=ACTOR, payment="installment", financed=Decimal("2000.00"), schedule_method="typed",
+                       items=items)
+    rates = policy.rates
+    debt.set_schedule(on(date(2026, 1, 6)), [ScheduleLine(date(2026, 1, 31), Decimal("1000.00"), Decimal("10.00")),
+                                              ScheduleLine(date(2026, 2, 28), Decimal("1000.00"), Decimal("9.99"))],
+                      rates)
+    debt.accrue_penalties(on(date(2026, 2, 11)), date(2026, 2, 10), rates)
+    first, backdated, wrong = uuid4(), uuid4(), uuid4()
+    debt.record_receipt(on(date(2026, 2, 20)), first, Decimal("900.00"), date(2026, 2, 20), ReceiptMethod.CASH)
+    debt.confirm_receipt(on(date(2026, 2, 20), actor=finance), first, rates)
+    debt.accrue_penalties(on(date(2026, 2, 26)), date(2026, 2, 25), rates)
+    debt.record_receipt(on(date(2026, 2, 26)), backdated, Decimal("300.00"), date(2026, 2, 5),
+                        ReceiptMethod.BANK_TRANSFER, "回单 0042", ["I1"])
+    debt.confirm_receipt(on(date(2026, 2, 26), actor=finance), backdated, rates)
+    debt.record_receipt(on(date(2026, 2, 27)), wrong, Decimal("10.00"), date(2026, 2, 27), ReceiptMethod.CARD)
+    debt.reject_receipt(on(date(2026, 2, 27), "重复录入", finance), wrong)
+    debt.reverse_receipt(on(date(2026, 3, 1), "退票", finance), backdated, rates)
+    debt.reverse_receipt(on(date(2026, 3, 1), "退票", finance), first, rates)
+    debt.close_for_unapproval(on(date(2026, 3, 2), "合同评审"))
+    debt._record(Debt.Reopened, on(date(2026, 3, 2)), hefei.id, contract_date=date(2026, 1, 1),
+                 customer_id=debt.customer_id, payment="cash", financed=Decimal("0.00"), schedule_method=None,
+                 items=(DebtItem("FULL", ItemKind.FULL_PAYMENT, date(2026, 3, 2), Decimal("2500.00"),
+                                 Decimal("0.00")),))
+    return [*policy.collect_events(), *debt.collect_events()]
 
 
 def _sales_events(hefei: Company, model: MachineModel, main: Warehouse) -> list[DealerAggregate.Event]:

@@ -35,6 +35,8 @@ AGGREGATE_TOPICS = {
     "domain.customers:Customer",
     "domain.customers:Contact",
     "domain.contracts:Contract",
+    "domain.receivables:Debt",
+    "domain.receivables:PenaltyPolicy",
 }
 
 EVENT_TOPICS = {
@@ -85,6 +87,19 @@ EVENT_TOPICS = {
     "domain.contracts:Contract.OutboundDispatched",
     "domain.contracts:Contract.OutboundCancelled",
     "domain.contracts:Contract.MachineSwapped",
+    "domain.receivables:PenaltyPolicy.Created",
+    "domain.receivables:PenaltyPolicy.RateSet",
+    "domain.receivables:Debt.Opened",
+    "domain.receivables:Debt.Reopened",
+    "domain.receivables:Debt.Closed",
+    "domain.receivables:Debt.ScheduleSet",
+    "domain.receivables:Debt.ReceiptRecorded",
+    "domain.receivables:Debt.ReceiptRejected",
+    "domain.receivables:Debt.ReceiptConfirmed",
+    "domain.receivables:Debt.ReceiptReallocated",
+    "domain.receivables:Debt.ReceiptReversed",
+    "domain.receivables:Debt.PenaltyAccrued",
+    "domain.receivables:Debt.PenaltyAdjusted",
 }
 
 # The library gives every aggregate its own copy of the inherited ``Created``
@@ -100,6 +115,7 @@ NEVER_RECORDED = {
     "domain.customers:Customer.Created",
     "domain.customers:Contact.Created",
     "domain.contracts:Contract.Created",
+    "domain.receivables:Debt.Created",
 }
 
 

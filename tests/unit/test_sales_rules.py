@@ -281,14 +281,7 @@ def test_an_approved_contract_is_unapproved_back_to_the_clerk_with_a_reason():
     assert contract.status == "with_clerk"
 
 
-def test_unapproving_a_contract_with_money_received_is_refused():
-    # Receipts are recorded by the receivables work that builds on this; until then
-    # the state they will set is set by hand here. Dispatch is tested in test_delivery_rules.
-    contract = _contract("approved")
-    contract.received_amount = Decimal("80000.00")
-    error = then_refused(contract, lambda: contract.unapprove(ctx(reason="review")), ContractAlreadyStartedError,
-                         "contract-already-started", 409)
-    assert "80000.00" in error.message
+# Un-approval with money received is refused by the receivable: test_receivable_rules.py.
 
 
 # ------------------------------------------------------------------ rules

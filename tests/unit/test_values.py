@@ -132,6 +132,13 @@ EXPECTED_ERRORS = {
     "MachineNotOnContractError": ("machine-not-on-contract", 409),
     "OutboundStateError": ("outbound-state", 409),
     "AccessoryOverDeliveredError": ("accessory-over-delivered", 409),
+    "PenaltyRateNotInFutureError": ("penalty-rate-not-in-future", 422),
+    "DebtStateError": ("debt-state", 409),
+    "ReceiptStateError": ("receipt-state", 409),
+    "OverpaymentError": ("overpayment", 422),
+    "ScheduleLockedError": ("schedule-locked", 409),
+    "OwnReceiptError": ("own-receipt", 403),
+    "PenaltyDateError": ("penalty-date", 422),
 }
 
 

@@ -1,0 +1,853 @@
+"""Receivables (应收 / 债权): the debt of one contract, its receipts and its penalty interest.
+
+A ``Debt`` is opened when its contract is approved (same transaction) and closed
+again by events if the contract is un-approved while nothing was received. Its
+**items** are what the customer owes and when:
+
+    DP    down payment (首付), due on the day of approval
+    I1…In installments (分期款) of the schedule (``domain.schedules``)
+    WD    warranty deposit (质保金), due on its own date
+    FULL  the whole price of a cash sale (全款), due on the day of approval
+
+**Receipts (收款)** are recorded against the debt and count only once finance
+confirms them (收款确认), by someone other than whoever recorded them. A confirmed
+receipt can be reversed with a reason; nothing is edited. A receipt pays the
+oldest due item first, and within an item penalty interest, then interest, then
+principal; a clerk may direct it to named items instead (it then pays those
+only, in the order named). **Over-payment is refused**: a receipt larger than
+what it can pay is not confirmed (the office returns or re-books the money);
+the customer holds no credit balance here.
+
+**Penalty interest (罚息)**. A member company's ``PenaltyPolicy`` gives the daily
+rate and grace days in force on each day. For each day D an item is overdue
+(D after its due date plus the grace days in force on D, and after the day the
+debt opened), the penalty of that item for D is
+
+    round_half_up(overdue amount of the item at the end of D × daily rate on D)
+
+where the overdue amount is its unpaid principal + unpaid interest after every
+receipt with value date ≤ D (penalty does not compound). The day's figures are
+recorded by ``PenaltyAccrued`` events, one per run, as lines of consecutive days
+at one daily amount. Accruing a day twice changes nothing.
+
+**Backdated receipts and reversals.** Confirming a receipt (or reversing one)
+replays the debt's whole timeline with every confirmed receipt on its value date
+(``_Timeline``) and records the differences: ``PenaltyAdjusted`` lines for days
+already accrued whose penalty changes, ``ReceiptReallocated`` for receipts whose
+split changes, then the receipt's own ``ReceiptConfirmed``. The debt's figures
+are therefore always exactly those of the replay, to the fen. Because of this,
+every confirmed receipt has a value date no later than the day after the last
+accrued day, which lets the daily run accrue new days from the current balances.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from domain import ids
+from domain.base import Context, DealerAggregate, DomainError, InvalidValueError, NotFoundError, PermissionDeniedError, require_text
+from domain.contracts import (FIRST_DUE_WITHIN_DAYS, Contract, ContractAlreadyStartedError, PaymentMethod,
+                              ScheduleMethod)
+from domain.money import ZERO, require_money, round_fen
+from domain.schedules import ScheduleLine, equal_installment, equal_principal, typed_schedule
+
+ONE_DAY = timedelta(days=1)
+MAX_DAILY_RATE = Decimal("0.01")     # 1 % a day; anything above is a typing error
+MAX_GRACE_DAYS = 90
+
+
+# ================================================================ penalty rates
+@dataclass(frozen=True)
+class PenaltyRate:
+    """罚息率: a daily rate (a fraction: 0.0005 is 0.05 % a day) and grace days, in force
+    from ``effective_from`` until the next rate's date."""
+
+    effective_from: date
+    daily_rate: Decimal
+    grace_days: int = 0
+
+
+@dataclass(frozen=True)
+class PenaltyRates:
+    """A company's rates in date order; ``on(day)`` is the one in force that day."""
+
+    rates: tuple[PenaltyRate, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_starts", [r.effective_from for r in self.rates])
+
+    def on(self, day: date) -> PenaltyRate | None:
+        i = bisect.bisect_right(self._starts, day)  # type: ignore[attr-defined]
+        return self.rates[i - 1] if i else None
+
+
+class PenaltyRateNotInFutureError(DomainError):
+    code = "penalty-rate-not-in-future"
+    status = 422
+
+
+class PenaltyPolicy(DealerAggregate):
+    """A member company's penalty rates. A rate takes effect from a later day than the
+    one it is set on: days already accrued are never re-rated behind the office's back.
+    Setting a rate for a date that already has one (still in the future) replaces it."""
+
+    class Created(DealerAggregate.Created):
+        rate: PenaltyRate
+
+        def apply(self, policy: PenaltyPolicy) -> None:
+            policy.company_id = self.company_id
+            policy.rates = PenaltyRates((self.rate,))
+
+    class RateSet(DealerAggregate.Event):
+        rate: PenaltyRate
+
+        def apply(self, policy: PenaltyPolicy) -> None:
+            kept = [r for r in policy.rates.rates if r.effective_from != self.rate.effective_from]
+            policy.rates = PenaltyRates(tuple(sorted([*kept, self.rate], key=lambda r: r.effective_from)))
+
+    def refuse_second_creation(self) -> None:
+        """Two first rates of one company set at once: the loser runs again and adds its rate."""
+        return None
+
+    @staticmethod
+    def check_rate(ctx: Context, effective_from: date, daily_rate: Decimal | str, grace_days: int) -> PenaltyRate:
+        rate = Decimal(str(daily_rate))
+        if not rate.is_finite() or not 0 <= rate <= MAX_DAILY_RATE or rate != rate.quantize(Decimal("0.00000001")):
+            raise InvalidValueError(f"The daily penalty rate is a fraction from 0 to {MAX_DAILY_RATE} with at most "
+                                    "eight places (0.0005 for 0.05 % a day).", field="daily_rate")
+        if not 0 <= grace_days <= MAX_GRACE_DAYS:
+            raise InvalidValueError(f"Grace days are between 0 and {MAX_GRACE_DAYS}.", field="grace_days")
+        if effective_from <= ctx.business_date:
+            raise PenaltyRateNotInFutureError(
+                f"A penalty rate takes effect after the day it is set ({ctx.business_date}); days already past "
+                "keep the rate they had. Choose a later effective date.", field="effective_from")
+        return PenaltyRate(effective_from, rate.normalize() if rate else Decimal("0"), grace_days)
+
+    @classmethod
+    def start(cls, ctx: Context, company_id: UUID, rate: PenaltyRate) -> PenaltyPolicy:
+        return cls._start(cls.Created, ids.penalty_policy_id(company_id), ctx, company_id, rate=rate)
+
+    def set_rate(self, ctx: Context, rate: PenaltyRate) -> None:
+        self._record(self.RateSet, ctx, self.company_id, rate=rate)
+
+
+# ================================================================ the debt's parts
+class ItemKind(StrEnum):
+    DOWN_PAYMENT = "down_payment"            # 首付
+    INSTALLMENT = "installment"              # 分期款
+    WARRANTY_DEPOSIT = "warranty_deposit"    # 质保金
+    FULL_PAYMENT = "full_payment"            # 全款 of a cash sale
+
+
+@dataclass(frozen=True)
+class DebtItem:
+    key: str                 # DP, I1 … In, WD, FULL
+    kind: ItemKind
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.principal + self.interest
+
+    @property
+    def rank(self) -> int:
+        """Order among items due the same day: down payment, installments by number, deposit."""
+        if self.kind == ItemKind.INSTALLMENT:
+            return int(self.key[1:])
+        return 10_000 if self.kind == ItemKind.WARRANTY_DEPOSIT else 0
+
+
+class ReceiptMethod(StrEnum):
+    CASH = "cash"                          # 现金
+    BANK_TRANSFER = "bank_transfer"        # 银行转账
+    ACCEPTANCE_BILL = "acceptance_bill"    # 承兑汇票
+    CARD = "card"                          # POS 刷卡
+    CHEQUE = "cheque"                      # 支票
+    OTHER = "other"
+
+
+class ReceiptStatus(StrEnum):
+    RECORDED = "recorded"      # waiting for finance to confirm it
+    CONFIRMED = "confirmed"    # counts
+    REJECTED = "rejected"      # finance refused it before it counted
+    REVERSED = "reversed"      # counted, then reversed with a reason
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What one receipt paid on one item."""
+
+    item_key: str
+    penalty: Decimal
+    interest: Decimal
+    principal: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.penalty + self.interest + self.principal
+
+
+@dataclass(frozen=True)
+class PenaltyLine:
+    """Penalty of one item over consecutive days at one daily amount. In an adjustment
+    ``daily_amount`` is the change per day (negative when a backdated receipt lowers
+    it) and ``overdue`` / ``daily_rate`` are the corrected figures of those days."""
+
+    item_key: str
+    first_day: date
+    last_day: date
+    overdue: Decimal
+    daily_rate: Decimal
+    daily_amount: Decimal
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def amount(self) -> Decimal:
+        return self.daily_amount * self.days
+
+    def each_day(self) -> Iterator[date]:
+        day = self.first_day
+        while day <= self.last_day:
+            yield day
+            day += ONE_DAY
+
+
+@dataclass
+class Receipt:
+    receipt_id: UUID
+    amount: Decimal
+    value_date: date
+    method: ReceiptMethod
+    reference: str | None
+    allocate_to: tuple[str, ...]
+    recorded_by: UUID
+    recorded_on: date
+    status: ReceiptStatus = ReceiptStatus.RECORDED
+    sequence: int = 0                      # order of confirmation, for receipts of one value date
+    allocations: tuple[Allocation, ...] = ()
+
+
+@dataclass
+class Paid:
+    principal: Decimal = ZERO
+    interest: Decimal = ZERO
+    penalty: Decimal = ZERO
+
+
+class DebtStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"          # the contract was un-approved while nothing was received
+
+
+# ================================================================ refusals
+class DebtStateError(DomainError):
+    code = "debt-state"
+
+
+class ReceiptStateError(DomainError):
+    code = "receipt-state"
+
+
+class OverpaymentError(DomainError):
+    code = "overpayment"
+    status = 422
+
+
+class ScheduleLockedError(DomainError):
+    code = "schedule-locked"
+
+
+class OwnReceiptError(PermissionDeniedError):
+    code = "own-receipt"
+
+
+class PenaltyDateError(DomainError):
+    code = "penalty-date"
+    status = 422
+
+
+# ================================================================ the timeline
+class _Book:
+    """The items' balances while time runs: what each still owes and its penalty."""
+
+    def __init__(self, items: Iterable[DebtItem]) -> None:
+        self.items = {i.key: i for i in items}
+        self.order = [i.key for i in sorted(self.items.values(), key=lambda i: (i.due_date, i.rank))]
+        self.principal = {k: i.principal for k, i in self.items.items()}
+        self.interest = {k: i.interest for k, i in self.items.items()}
+        self.penalty = {k: ZERO for k in self.items}     # charged, not yet paid (nor waived)
+
+    def pay(self, amount: Decimal, allocate_to: tuple[str, ...]) -> tuple[tuple[Allocation, ...], Decimal]:
+        """Pays ``amount`` down: items in order, each penalty, interest, principal.
+        Answers the split and what is left over (above zero means over-payment)."""
+        left = amount
+        allocations = []
+        for key in (allocate_to or self.order):
+            if left == 0:
+                break
+            parts = []
+            for pot in (self.penalty, self.interest, self.principal):
+                take = min(left, pot[key])
+                pot[key] -= take
+                left -= take
+                parts.append(take)
+            if any(parts):
+                allocations.append(Allocation(key, *parts))
+        return tuple(allocations), left
+
+    def undo(self, allocations: Iterable[Allocation]) -> None:
+        for a in allocations:
+            self.penalty[a.item_key] += a.penalty
+            self.interest[a.item_key] += a.interest
+            self.principal[a.item_key] += a.principal
+
+    def accrue(self, day: date, rate: PenaltyRate | None) -> list[tuple[str, Decimal, Decimal]]:
+        """Day ``day``'s penalty per item: (item, overdue amount, amount), charged."""
+        if rate is None or rate.daily_rate == 0:
+            return []
+        charged = []
+        last_due = day - timedelta(days=rate.grace_days + 1)
+        for key in self.order:
+            if self.items[key].due_date > last_due:
+                break
+            overdue = self.principal[key] + self.interest[key]
+            if overdue > 0:
+                amount = round_fen(overdue * rate.daily_rate)
+                if amount > 0:
+                    self.penalty[key] += amount
+                    charged.append((key, overdue, amount))
+        return charged
+
+
+@dataclass
+class _Replay:
+    allocations: dict[UUID, tuple[Allocation, ...]] = field(default_factory=dict)
+    left_over: dict[UUID, Decimal] = field(default_factory=dict)
+    # (item, day) → (overdue, daily rate, amount)
+    penalty: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += ONE_DAY
+
+
+def _lines(per_day: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]]) -> tuple[PenaltyLine, ...]:
+    """Per-day figures merged into lines of consecutive days with the same figures."""
+    lines: list[PenaltyLine] = []
+    for (key, day), (overdue, rate, amount) in sorted(per_day.items()):
+        last = lines[-1] if lines else None
+        if (last is not None and last.item_key == key and last.last_day + ONE_DAY == day
+                and (last.overdue, last.daily_rate, last.daily_amount) == (overdue, rate, amount)):
+            lines[-1] = replace(last, last_day=day)
+        else:
+            lines.append(PenaltyLine(key, day, day, overdue, rate, amount))
+    return tuple(lines)
+
+
+# ================================================================ the debt
+class Debt(DealerAggregate):
+    """债权 / 应收: what the customer of one contract owes, has paid and is charged."""
+
+    class Opened(DealerAggregate.Created):
+        """The contract's approval opened its receivable (same command)."""
+
+        contract_id: UUID
+        contract_number: str
+        contract_date: date
+        customer_id: UUID
+        owner_id: UUID
+        payment: str
+        financed: Decimal
+        schedule_method: str | None      # None for a cash sale
+        items: tuple[DebtItem, ...]
+
+        def apply(self, debt: Debt) -> None:
+            debt.contract_id = self.contract_id
+            debt.contract_number = self.contract_number
+            debt.company_id = self.company_id
+            debt.owner_id = self.owner_id
+            debt.receipts = {}
+            debt.confirmations = 0
+            debt._open(self)
+
+    class Reopened(DealerAggregate.Event):
+        """The contract was approved again after an un-approval: the receivable starts over
+        from its (possibly changed) terms."""
+
+        contract_date: date
+        customer_id: UUID
+        payment: str
+        financed: Decimal
+        schedule_method: str | None
+        items: tuple[DebtItem, ...]
+
+        def apply(self, debt: Debt) -> None:
+            debt._open(self)
+
+    class Closed(DealerAggregate.Event):
+        """The contract was un-approved (same ``command_id``) while nothing was received."""
+
+        def apply(self, debt: Debt) -> None:
+            debt.status = DebtStatus.CLOSED
+
+    class ScheduleSet(DealerAggregate.Event):
+        """The installments, generated (``method`` equal_installment / equal_principal, with
+        rate and term) or typed; they replace any earlier installments."""
+
+        method: str
+        annual_rate: Decimal | None
+        months: int
+        installments: tuple[DebtItem, ...]
+
+        def apply(self, debt: Debt) -> None:
+            kept = {k: i for k, i in debt.items.items() if i.kind != ItemKind.INSTALLMENT}
+            debt.items = {**kept, **{i.key: i for i in self.installments}}
+            # Installments are replaced only while untouched: nothing paid or charged is dropped.
+            debt.paid = {k: debt.paid.get(k, Paid()) for k in debt.items}
+            debt.penalty_charged = {k: debt.penalty_charged.get(k, ZERO) for k in debt.items}
+            debt.schedule_method = self.method
+            debt.schedule_pending = False
+
+    class ReceiptRecorded(DealerAggregate.Event):
+        receipt_id: UUID
+        amount: Decimal
+        value_date: date
+        method: str
+        reference: str | None
+        allocate_to: tuple[str, ...]
+
+        def apply(self, debt: Debt) -> None:
+            debt.receipts[self.receipt_id] = Receipt(self.receipt_id, self.amount, self.value_date,
+                                                     ReceiptMethod(self.method), self.reference, self.allocate_to,
+                                                     self.actor_id, self.business_date)
+
+    class ReceiptRejected(DealerAggregate.Event):
+        """Finance refused a recorded receipt before it counted; ``reason`` says why."""
+
+        receipt_id: UUID
+
+        def apply(self, debt: Debt) -> None:
+            debt.receipts[self.receipt_id].status = ReceiptStatus.REJECTED
+
+    class ReceiptConfirmed(DealerAggregate.Event):
+        """收款确认: the receipt counts, split over the items as ``allocations``."""
+
+        receipt_id: UUID
+        allocations: tuple[Allocation, ...]
+
+        def apply(self, debt: Debt) -> None:
+            receipt = debt.receipts[self.receipt_id]
+            debt.confirmations += 1
+            receipt.status = ReceiptStatus.CONFIRMED
+            receipt.sequence = debt.confirmations
+            debt._book_allocations(receipt, self.allocations)
+
+    class ReceiptReallocated(DealerAggregate.Event):
+        """An earlier-dated receipt, a reversal (``caused_by`` is that receipt) or a schedule set
+        later (``caused_by`` is that command) changed what this confirmed receipt pays:
+        ``allocations`` is its whole new split."""
+
+        receipt_id: UUID
+        caused_by: UUID
+        allocations: tuple[Allocation, ...]
+
+        def apply(self, debt: Debt) -> None:
+            debt._book_allocations(debt.receipts[self.receipt_id], self.allocations)
+
+    class ReceiptReversed(DealerAggregate.Event):
+        """A confirmed receipt no longer counts; ``reason`` says why."""
+
+        receipt_id: UUID
+
+        def apply(self, debt: Debt) -> None:
+            receipt = debt.receipts[self.receipt_id]
+            debt._book_allocations(receipt, ())
+            receipt.status = ReceiptStatus.REVERSED
+
+    class PenaltyAccrued(DealerAggregate.Event):
+        """罚息: the penalty of the days up to ``through`` not accrued before."""
+
+        through: date
+        lines: tuple[PenaltyLine, ...]
+
+        def apply(self, debt: Debt) -> None:
+            debt._charge(self.lines)
+            debt.accrued_through = self.through
+
+    class PenaltyAdjusted(DealerAggregate.Event):
+        """Penalty of days already accrued, corrected because a receipt dated on or before
+        them was confirmed or reversed (``caused_by`` is that receipt), or because a schedule
+        set later has installments due before them (``caused_by`` is that command)."""
+
+        caused_by: UUID
+        lines: tuple[PenaltyLine, ...]
+
+        def apply(self, debt: Debt) -> None:
+            debt._charge(self.lines)
+
+    def refuse_second_creation(self) -> None:
+        """Only a contract's approval opens its receivable: two openings at once mean two
+        approvals raced, and the loser runs again and meets the contract's own state."""
+        return None
+
+    # ------------------------------------------------------------ state helpers
+    def _open(self, e: Debt.Opened | Debt.Reopened) -> None:
+        self.status = DebtStatus.OPEN
+        self.contract_date = e.contract_date
+        self.customer_id = e.customer_id
+        self.payment = PaymentMethod(e.payment)
+        self.financed = e.financed
+        self.schedule_method = e.schedule_method
+        self.schedule_pending = e.schedule_method == ScheduleMethod.TYPED
+        self.items = {i.key: i for i in e.items}
+        self.paid = {k: Paid() for k in self.items}
+        self.penalty_charged = {k: ZERO for k in self.items}
+        self.penalty_lines: list[PenaltyLine] = []
+        self.opened_on = e.business_date
+        self.accrued_through = e.business_date
+
+    def _book_allocations(self, receipt: Receipt, allocations: tuple[Allocation, ...]) -> None:
+        for sign, allocs in ((-1, receipt.allocations), (1, allocations)):
+            for a in allocs:
+                paid = self.paid[a.item_key]
+                paid.penalty += sign * a.penalty
+                paid.interest += sign * a.interest
+                paid.principal += sign * a.principal
+        receipt.allocations = allocations
+
+    def _charge(self, lines: tuple[PenaltyLine, ...]) -> None:
+        for line in lines:
+            self.penalty_charged[line.item_key] = self.penalty_charged.get(line.item_key, ZERO) + line.amount
+        self.penalty_lines.extend(lines)
+
+    # ------------------------------------------------------------ reading
+    @property
+    def active_receipts(self) -> list[Receipt]:
+        """Confirmed receipts, in the order they apply: value date, then confirmation."""
+        return sorted((r for r in self.receipts.values() if r.status == ReceiptStatus.CONFIRMED),
+                      key=lambda r: (r.value_date, r.sequence))
+
+    def outstanding(self, key: str) -> Decimal:
+        """Unpaid principal and interest of an item."""
+        item, paid = self.items[key], self.paid[key]
+        return item.principal - paid.principal + item.interest - paid.interest
+
+    def penalty_outstanding(self, key: str) -> Decimal:
+        return self.penalty_charged.get(key, ZERO) - self.paid[key].penalty
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        return sum((self.outstanding(k) + self.penalty_outstanding(k) for k in self.items), ZERO)
+
+    @property
+    def received(self) -> Decimal:
+        return sum((r.amount for r in self.active_receipts), ZERO)
+
+    def _current_book(self) -> _Book:
+        book = _Book(self.items.values())
+        for key, paid in self.paid.items():
+            book.principal[key] -= paid.principal
+            book.interest[key] -= paid.interest
+            book.penalty[key] = self.penalty_charged.get(key, ZERO) - paid.penalty
+        return book
+
+    def _replay(self, receipts: Sequence[Receipt], rates: PenaltyRates, through: date) -> _Replay:
+        """The debt's timeline from its opening, with ``receipts`` on their value dates and the
+        penalty of each day up to ``through``: the figures everything recorded must equal."""
+        book = _Book(self.items.values())
+        replay = _Replay()
+        by_day: dict[date, list[Receipt]] = {}
+        for receipt in receipts:
+            by_day.setdefault(receipt.value_date, []).append(receipt)
+        first_penalty_day = self.opened_on + ONE_DAY
+        first = min([first_penalty_day, *by_day])
+        last = max([through, *by_day])
+        for day in _days(first, last):
+            for receipt in by_day.get(day, ()):
+                replay.allocations[receipt.receipt_id], left = book.pay(receipt.amount, receipt.allocate_to)
+                if left:
+                    replay.left_over[receipt.receipt_id] = left
+            if first_penalty_day <= day <= through:
+                rate = rates.on(day)
+                for key, overdue, amount in book.accrue(day, rate):
+                    assert rate is not None
+                    replay.penalty[(key, day)] = (overdue, rate.daily_rate, amount)
+        return replay
+
+    def recorded_penalty(self) -> dict[tuple[str, date], Decimal]:
+        """The penalty recorded per item and day, net of adjustments."""
+        per_day: dict[tuple[str, date], Decimal] = {}
+        for line in self.penalty_lines:
+            for day in line.each_day():
+                per_day[(line.item_key, day)] = per_day.get((line.item_key, day), ZERO) + line.daily_amount
+        return {k: v for k, v in per_day.items() if v != 0}
+
+    # ------------------------------------------------------------ opening and closing
+    @classmethod
+    def open_for(cls, ctx: Context, contract: Contract) -> Debt:
+        return cls._start(cls.Opened, ids.debt_id(contract.id), ctx, contract.company_id,
+                          contract_id=contract.id, contract_number=contract.number, owner_id=contract.owner_id,
+                          **cls._terms_of(ctx, contract))
+
+    def reopen_for(self, ctx: Context, contract: Contract) -> None:
+        if self.status != DebtStatus.CLOSED:
+            raise DebtStateError(f"The receivable of contract {self.contract_number} is already open.",
+                                 state=str(self.status))
+        self._record(self.Reopened, ctx, self.company_id, **self._terms_of(ctx, contract))
+
+    @staticmethod
+    def _terms_of(ctx: Context, contract: Contract) -> dict:
+        terms = contract.terms
+        assert terms is not None, "an approved contract has its terms"
+        today = ctx.business_date
+        items: list[DebtItem] = []
+        if terms.payment == PaymentMethod.CASH:
+            full = contract.total_amount - terms.warranty_deposit
+            items.append(DebtItem("FULL", ItemKind.FULL_PAYMENT, today, full, ZERO))
+            financed, method = ZERO, None
+        else:
+            assert terms.installment is not None
+            financed = contract.total_amount - terms.down_payment - terms.warranty_deposit
+            if terms.down_payment > 0:
+                items.append(DebtItem("DP", ItemKind.DOWN_PAYMENT, today, terms.down_payment, ZERO))
+            loan = terms.installment
+            method = str(loan.method)
+            if loan.method != ScheduleMethod.TYPED:
+                items.extend(_installments(_generate(loan.method, financed, loan.annual_rate, loan.months,
+                                                     loan.first_due_date)))
+        if terms.warranty_deposit > 0:
+            assert terms.warranty_due_date is not None
+            items.append(DebtItem("WD", ItemKind.WARRANTY_DEPOSIT, terms.warranty_due_date,
+                                  terms.warranty_deposit, ZERO))
+        return {"contract_date": contract.drafted_on, "customer_id": contract.customer_id,
+                "payment": str(terms.payment), "financed": financed, "schedule_method": method,
+                "items": tuple(items)}
+
+    def close_for_unapproval(self, ctx: Context) -> None:
+        """Un-approval closes the receivable, refused once money was received (or is waiting
+        for confirmation) under it."""
+        if self.status == DebtStatus.CLOSED:
+            return
+        if self.active_receipts:
+            raise ContractAlreadyStartedError(
+                f"{self.received} was received under contract {self.contract_number}; reverse the receipts "
+                "before un-approving it.")
+        if pending := [r for r in self.receipts.values() if r.status == ReceiptStatus.RECORDED]:
+            raise ContractAlreadyStartedError(
+                f"Contract {self.contract_number} has {len(pending)} receipt(s) waiting for confirmation; "
+                "finance confirms (then reverses) or rejects them first.")
+        self._record(self.Closed, ctx, self.company_id)
+
+    def _require_open(self, act: str) -> None:
+        if self.status != DebtStatus.OPEN:
+            raise DebtStateError(f"The receivable of contract {self.contract_number} is {self.status} (the contract "
+                                 f"was un-approved); it cannot be {act}.", state=str(self.status))
+
+    # ------------------------------------------------------------ the schedule
+    def generate_schedule(self, ctx: Context, method: ScheduleMethod, annual_rate: Decimal, months: int,
+                          first_due_date: date, rates: PenaltyRates) -> None:
+        """Installments generated from the loan's terms. Installments due before days already
+        accrued are charged those days' penalty at once, as the daily run would have."""
+        if method == ScheduleMethod.TYPED:
+            raise InvalidValueError("A typed schedule is set with its lines (SetSchedule).", field="method")
+        self._check_schedule_change(first_due_date)
+        lines = _generate(method, self.financed, annual_rate, months, first_due_date)
+        self._record(self.ScheduleSet, ctx, self.company_id, method=str(method),
+                     annual_rate=Decimal(str(annual_rate)), months=months, installments=_installments(lines))
+        self._settle_timeline(ctx, self.active_receipts, rates, self.accrued_through, cause=ctx.command_id)
+
+    def set_schedule(self, ctx: Context, lines: Sequence[ScheduleLine], rates: PenaltyRates) -> None:
+        """Installments typed as agreed; penalty of days already accrued as in ``generate_schedule``."""
+        self._check_schedule_change(min((line.due_date for line in lines), default=None))
+        checked = typed_schedule(self.financed, lines, self.contract_date)
+        self._record(self.ScheduleSet, ctx, self.company_id, method=str(ScheduleMethod.TYPED), annual_rate=None,
+                     months=len(checked), installments=_installments(checked))
+        self._settle_timeline(ctx, self.active_receipts, rates, self.accrued_through, cause=ctx.command_id)
+
+    def _check_schedule_change(self, first_due: date | None) -> None:
+        self._require_open("given a schedule")
+        if self.payment != PaymentMethod.INSTALLMENT:
+            raise DebtStateError(f"Contract {self.contract_number} is a cash sale; it has no installments.",
+                                 state=str(self.payment))
+        touched = [k for k in self.item_order() if self.items[k].kind == ItemKind.INSTALLMENT
+                   and (self.paid[k].principal or self.paid[k].interest or self.penalty_charged.get(k))]
+        if waiting := [r for r in self.receipts.values() if r.status == ReceiptStatus.RECORDED]:
+            raise ScheduleLockedError(f"Contract {self.contract_number} has {len(waiting)} receipt(s) waiting for "
+                                      "confirmation; finance confirms or rejects them before the schedule changes.")
+        if touched:
+            raise ScheduleLockedError(f"Installment {', '.join(touched)} of contract {self.contract_number} "
+                                      "has been paid or charged penalty; the schedule can no longer be replaced.")
+        if first_due is not None and first_due <= self.contract_date:
+            raise InvalidValueError(f"The first installment falls due after the contract date {self.contract_date}.",
+                                    field="first_due_date")
+        if first_due is not None and first_due > self.contract_date + timedelta(days=FIRST_DUE_WITHIN_DAYS):
+            raise InvalidValueError(f"The first installment falls due within {FIRST_DUE_WITHIN_DAYS} days of the "
+                                    f"contract date {self.contract_date}.", field="first_due_date")
+
+    # ------------------------------------------------------------ receipts
+    def record_receipt(self, ctx: Context, receipt_id: UUID, amount: Decimal, value_date: date,
+                       method: ReceiptMethod, reference: str | None = None,
+                       allocate_to: Sequence[str] = ()) -> None:
+        """收款: recorded now, counts once finance confirms it."""
+        self._require_open("paid")
+        amount = require_money(amount, "amount", positive=True)
+        if value_date > ctx.business_date:
+            raise InvalidValueError(f"The value date {value_date} is in the future; record the receipt when the "
+                                    "money has arrived.", field="value_date")
+        if value_date < self.contract_date:
+            raise InvalidValueError(f"The value date {value_date} is before the contract date {self.contract_date}.",
+                                    field="value_date")
+        targets = tuple(dict.fromkeys(k.strip().upper() for k in allocate_to))
+        if unknown := [k for k in targets if k not in self.items]:
+            raise InvalidValueError(f"Contract {self.contract_number} has no item {', '.join(unknown)}; its items are "
+                                    f"{', '.join(self.item_order())}.", field="allocate_to")
+        waiting = [r for r in self.receipts.values() if r.status == ReceiptStatus.RECORDED]
+        owed = self.total_outstanding - sum((r.amount for r in waiting), ZERO)
+        if targets:
+            # A waiting receipt may pay these items unless it is directed at other items only.
+            claimed = sum((r.amount for r in waiting if not r.allocate_to or set(r.allocate_to) & set(targets)), ZERO)
+            owed = min(owed, sum((self.outstanding(k) + self.penalty_outstanding(k) for k in targets), ZERO)
+                       - claimed)
+        if amount > owed:
+            raise OverpaymentError(f"{amount} is more than contract {self.contract_number} owes"
+                                   f"{' on ' + ', '.join(targets) if targets else ''} ({max(owed, ZERO)}, after the "
+                                   "receipts waiting for confirmation); over-payments are not taken.",
+                                   owed=max(owed, ZERO))
+        self._record(self.ReceiptRecorded, ctx, self.company_id, receipt_id=receipt_id, amount=amount,
+                     value_date=value_date, method=str(method),
+                     reference=require_text(reference, "reference", 100) if reference else None,
+                     allocate_to=targets)
+
+    def _receipt(self, receipt_id: UUID) -> Receipt:
+        receipt = self.receipts.get(receipt_id)
+        if receipt is None:
+            raise NotFoundError(f"Contract {self.contract_number} has no receipt {receipt_id}.",
+                                code="receipt-not-found")
+        return receipt
+
+    def item_order(self) -> list[str]:
+        """Item keys in the order a receipt pays them: by due date, then DP, I1 … In, WD."""
+        return _Book(self.items.values()).order
+
+    def reject_receipt(self, ctx: Context, receipt_id: UUID) -> None:
+        receipt = self._receipt(receipt_id)
+        if receipt.status != ReceiptStatus.RECORDED:
+            raise ReceiptStateError(f"Receipt {receipt_id} is {receipt.status}; only a receipt waiting for "
+                                    "confirmation can be rejected.", state=str(receipt.status))
+        require_text(ctx.reason or "", "reason", 500)
+        self._record(self.ReceiptRejected, ctx, self.company_id, receipt_id=receipt_id)
+
+    def confirm_receipt(self, ctx: Context, receipt_id: UUID, rates: PenaltyRates) -> None:
+        """收款确认 by someone other than who recorded it. Penalties up to the day before its
+        value date are brought in first (it pays them); days already accrued after its value
+        date are corrected, and later receipts re-split, as if it had been recorded on time."""
+        self._require_open("paid")
+        receipt = self._receipt(receipt_id)
+        if receipt.status != ReceiptStatus.RECORDED:
+            raise ReceiptStateError(f"Receipt {receipt_id} is {receipt.status}; only a receipt waiting for "
+                                    "confirmation can be confirmed.", state=str(receipt.status))
+        if receipt.recorded_by == ctx.actor_id:
+            raise OwnReceiptError("You recorded this receipt; another person in finance confirms it.")
+        if gone := [k for k in receipt.allocate_to if k not in self.items]:
+            raise ReceiptStateError(f"Receipt {receipt_id} is directed at {', '.join(gone)}, which the schedule no "
+                                    "longer has; reject it and record it again.", state=str(receipt.status))
+        candidate = replace(receipt, sequence=self.confirmations + 1)
+        receipts = sorted([*self.active_receipts, candidate], key=lambda r: (r.value_date, r.sequence))
+        replay = self._settle_timeline(ctx, receipts, rates,
+                                       through=max(self.accrued_through, receipt.value_date - ONE_DAY), cause=receipt_id)
+        self._record(self.ReceiptConfirmed, ctx, self.company_id, receipt_id=receipt_id,
+                     allocations=replay.allocations[receipt_id])
+
+    def reverse_receipt(self, ctx: Context, receipt_id: UUID, rates: PenaltyRates) -> None:
+        self._require_open("changed")
+        receipt = self._receipt(receipt_id)
+        if receipt.status != ReceiptStatus.CONFIRMED:
+            raise ReceiptStateError(f"Receipt {receipt_id} is {receipt.status}; only a confirmed receipt can be "
+                                    "reversed.", state=str(receipt.status))
+        require_text(ctx.reason or "", "reason", 500)
+        receipts = [r for r in self.active_receipts if r.receipt_id != receipt_id]
+        self._record(self.ReceiptReversed, ctx, self.company_id, receipt_id=receipt_id)
+        self._settle_timeline(ctx, receipts, rates, through=self.accrued_through, cause=receipt_id)
+
+    def _settle_timeline(self, ctx: Context, receipts: list[Receipt], rates: PenaltyRates, through: date,
+                         cause: UUID) -> _Replay:
+        """Records whatever makes the debt equal the replay of ``receipts`` through ``through``:
+        new days' penalty, corrections of days accrued, new splits of other receipts."""
+        replay = self._replay(receipts, rates, through)
+        if replay.left_over:
+            rid, left = next(iter(replay.left_over.items()))
+            whose = "This receipt" if rid == cause else f"Receipt {rid} (value date {self.receipts[rid].value_date})"
+            raise OverpaymentError(f"{whose} would pay {left} more than contract {self.contract_number} owes"
+                                   f"{' on the items it is directed to' if self.receipts[rid].allocate_to else ''}; "
+                                   "over-payments are not taken. Reject it and record the right amount.",
+                                   left_over=left)
+        recorded = self.recorded_penalty()
+        corrections: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]] = {}
+        new_days: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]] = {}
+        for (key, day), (overdue, rate, amount) in replay.penalty.items():
+            if day > self.accrued_through:
+                new_days[(key, day)] = (overdue, rate, amount)
+            elif recorded.get((key, day), ZERO) != amount:
+                corrections[(key, day)] = (overdue, rate, amount - recorded.get((key, day), ZERO))
+        for (key, day), amount in recorded.items():
+            if (key, day) not in replay.penalty:
+                corrections[(key, day)] = (ZERO, ZERO, -amount)
+        if through > self.accrued_through:
+            # Recorded even when nothing is charged: every confirmed receipt must fall no later
+            # than the day after the last accrued day, which the daily run relies on.
+            self._record(self.PenaltyAccrued, ctx, self.company_id, through=through, lines=_lines(new_days))
+        if corrections:
+            self._record(self.PenaltyAdjusted, ctx, self.company_id, caused_by=cause, lines=_lines(corrections))
+        for receipt in self.active_receipts:
+            split = replay.allocations.get(receipt.receipt_id)
+            if receipt.receipt_id != cause and split is not None and split != receipt.allocations:
+                self._record(self.ReceiptReallocated, ctx, self.company_id, receipt_id=receipt.receipt_id,
+                             caused_by=cause, allocations=split)
+        return replay
+
+    # ------------------------------------------------------------ the daily run
+    def accrue_penalties(self, ctx: Context, through: date, rates: PenaltyRates) -> bool:
+        """The penalty of every day after the last accrued one up to ``through``; True if
+        anything was charged. A day already accrued is never charged again."""
+        if through >= ctx.business_date:
+            raise PenaltyDateError(f"Penalties are accrued for days that have ended; {through} has not "
+                                   f"(today is {ctx.business_date}).", field="through")
+        if self.status != DebtStatus.OPEN or through <= self.accrued_through:
+            return False
+        book = self._current_book()
+        per_day: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]] = {}
+        for day in _days(self.accrued_through + ONE_DAY, through):
+            rate = rates.on(day)
+            for key, overdue, amount in book.accrue(day, rate):
+                assert rate is not None
+                per_day[(key, day)] = (overdue, rate.daily_rate, amount)
+        if not per_day:
+            return False
+        self._record(self.PenaltyAccrued, ctx, self.company_id, through=through, lines=_lines(per_day))
+        return True
+
+
+def _generate(method: ScheduleMethod | str, financed: Decimal, annual_rate: Decimal, months: int,
+              first_due: date) -> tuple[ScheduleLine, ...]:
+    if ScheduleMethod(method) == ScheduleMethod.EQUAL_INSTALLMENT:
+        return equal_installment(financed, annual_rate, months, first_due)
+    return equal_principal(financed, annual_rate, months, first_due)
+
+
+def _installments(lines: Sequence[ScheduleLine]) -> tuple[DebtItem, ...]:
+    return tuple(DebtItem(f"I{n}", ItemKind.INSTALLMENT, line.due_date, line.principal, line.interest)
+                 for n, line in enumerate(lines, 1))
