@@ -35,6 +35,11 @@ class Caller:
         clerks, department heads and scopes above see all of their companies'."""
         return Permission.VIEW_ALL_SALES not in self.permissions
 
+    @property
+    def own_only(self) -> UUID | None:
+        """For reads: the owner every row must have (a salesperson's own id), or None."""
+        return self.user_id if self.own_sales_only else None
+
     def sees(self, company_id: UUID | None, owner_id: UUID | None = None) -> bool:
         """The one rule of data scope: the record's company is in the caller's
         positions, and a record owned by a salesperson is theirs unless the caller

@@ -10,9 +10,10 @@ from application.caller import SYSTEM_ACTOR, Caller
 from application.ledger import CommandRunner
 from domain import ids
 from domain.access import Permission, User
-from domain.base import DealerAggregate
+from domain.base import DealerAggregate, NotFoundError
 from domain.contracts import Contract
 from domain.machines import MachineUnit
+from domain.receivables import Debt
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor_id",
                 "company_id", "command_id", "business_date", "reason"}
@@ -33,6 +34,16 @@ class HistoryService:
         caller.require(Permission.VIEW_CONTRACTS)
         self.runner.get_in_scope(caller, contract_id, Contract, f"Contract {contract_id}")
         return self.events_of(contract_id)
+
+    def receivable_history(self, caller: Caller, contract_id: UUID) -> list[dict[str, Any]]:
+        """Every event of a contract's receivable: opening, schedule, receipts and their
+        confirmation, penalty accruals and corrections, reversals."""
+        caller.require(Permission.VIEW_RECEIVABLES)
+        debt = self.runner.find(ids.debt_id(contract_id), Debt)
+        if debt is None or not caller.sees(debt.company_id, debt.owner_id):
+            raise NotFoundError(f"Contract {contract_id} has no receivable (it is not approved, or not yours to "
+                                "see).", code="receivable-not-found")
+        return self.events_of(debt.id)
 
     def events_of(self, aggregate_id: UUID) -> list[dict[str, Any]]:
         names: dict[UUID, str] = {}

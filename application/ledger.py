@@ -168,9 +168,9 @@ class CommandRunner:
     def _conflict(aggregates: Sequence[DealerAggregate]) -> DomainError:
         creating = [a for a in aggregates if a.version == 1 and not isinstance(a, CommandRecord)]
         for aggregate in creating:
-            refuse = getattr(type(aggregate), "refuse_second_creation", None)
-            if refuse is not None:
-                return refuse(aggregate)
+            refusal = aggregate.refuse_second_creation()
+            if refusal is not None:
+                return refusal
         return ConcurrentChangeError("Someone else changed the same record at the same moment; "
                                      "reload and try again.")
 

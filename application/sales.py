@@ -21,6 +21,7 @@ from domain.contracts import CommercialTerms, Contract
 from domain.customers import Contact, Customer, CustomerTag, CustomerType, PartyKind
 from domain.machines import MachineUnit
 from domain.organisation import Company, MachineModel
+from domain.receivables import Debt, DebtStatus
 
 
 @dataclass(frozen=True)
@@ -204,12 +205,22 @@ class ContractService:
                          submit, idempotency_key)
 
     def approve(self, caller: Caller, contract_id: UUID, idempotency_key: str | None = None) -> CommandResult:
-        """Approves the current step. At the last step the contract is approved and,
-        if it names a contact the customer does not have yet, they are linked in
-        the same transaction."""
+        """Approves the current step. At the last step the contract is approved, its
+        receivable opened (or reopened after an un-approval) and, if it names a contact
+        the customer does not have yet, they are linked, all in the same transaction."""
         def approve(ctx: Context, contract: Contract) -> list[DealerAggregate]:
             changed: list[DealerAggregate] = [contract]
-            if contract.approve(ctx, decider(caller)) and contract.contact_id is not None:
+            if not contract.approve(ctx, decider(caller)):
+                return changed
+            debt = self.runner.find(ids.debt_id(contract.id), Debt)
+            if debt is None:
+                changed.append(Debt.open_for(ctx, contract))
+            elif debt.status == DebtStatus.CLOSED:
+                debt.reopen_for(ctx, contract)
+                changed.append(debt)
+            # Else another approval opened it after this command read the contract: the contract's
+            # save conflicts, and the command runs again on what is stored (already approved).
+            if contract.contact_id is not None:
                 customer = self.runner.get(contract.customer_id, Customer, "Customer")
                 contact = self.runner.get(contract.contact_id, Contact, "Contact")
                 if customer.link_contact_of_contract(ctx, contact, contract.id):
@@ -225,12 +236,16 @@ class ContractService:
 
     def unapprove(self, caller: Caller, contract_id: UUID, reason: str,
                   idempotency_key: str | None = None) -> CommandResult:
-        """取消审核: machines picked but not dispatched are released in the same transaction."""
+        """取消审核: machines picked but not dispatched are released and the receivable
+        closed in the same transaction (refused once money was received)."""
         def unapprove(ctx: Context, contract: Contract) -> list[DealerAggregate]:
             reserved = {serial: self.runner.get(pick.machine_id, MachineUnit, f"Machine {serial}")
                         for serial, pick in contract.picks.items() if not pick.dispatched}
             contract.unapprove(ctx, reserved)
-            return [contract, *reserved.values()]
+            debt = self.runner.find(ids.debt_id(contract.id), Debt)
+            if debt is not None:
+                debt.close_for_unapproval(ctx)
+            return [contract, *reserved.values(), *([debt] if debt is not None else [])]
 
         return self._act(caller, "UnapproveContract", Permission.UNAPPROVE_CONTRACTS, contract_id,
                          {"reason": reason}, unapprove, idempotency_key, reason)

@@ -45,8 +45,12 @@ def worker(_: argparse.Namespace) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    from application.caller import SYSTEM
+
     backoffice.start_projections()
-    print(f"projection worker running: {', '.join(backoffice.projections)}", flush=True)
+    backoffice.start_penalty_schedule(SYSTEM)
+    print(f"projection worker running: {', '.join(backoffice.projections)}; penalty accrual daily at "
+          f"{backoffice.settings.penalty_run_hour:02d}:00", flush=True)
     stop.wait()
     backoffice.stop()
 
@@ -68,6 +72,27 @@ def rebuild(args: argparse.Namespace) -> None:
     backoffice.stop()
 
 
+def accrue_penalties(args: argparse.Namespace) -> None:
+    from datetime import date, timedelta
+
+    from application.caller import SYSTEM
+    from domain.base import DomainError
+
+    backoffice = _backoffice()
+    try:
+        through = date.fromisoformat(args.through) if args.through else backoffice.today() - timedelta(days=1)
+    except ValueError:
+        sys.exit(f"--through must be a date such as 2026-04-20, not {args.through!r}")
+    try:
+        result = backoffice.accrue_penalties(SYSTEM, through)
+    except DomainError as error:
+        sys.exit(f"refused: {error.message}")
+    finally:
+        backoffice.stop()
+    print(f"penalty interest accrued through {through}: {result['debts_charged']} receivable(s) charged of "
+          f"{result['debts_examined']} examined")
+
+
 def demo(_: argparse.Namespace) -> None:
     from interfaces.demo import load_demo
 
@@ -76,9 +101,11 @@ def demo(_: argparse.Namespace) -> None:
     users = load_demo(backoffice)
     backoffice.catch_up()
     print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 52 machines, 3 customers, "
-          "4 contracts (one approved, one waiting for manager.zhao, one with the clerk, one draft). "
-          "The approved one was delivered: SY215C-0007 picked, reviewed, dispatched, then swapped for "
-          "SY215C-0011.")
+          "5 contracts (two approved, one waiting for manager.zhao, one with the clerk, one draft). "
+          "The approved one of today was delivered: SY215C-0007 picked, reviewed, dispatched, then swapped for "
+          "SY215C-0011; its down payment waits for finance.sun to confirm (ListReceipts status=recorded). "
+          "The one approved on 2025-12-15 is SCENARIO.md's penalty example, overdue since 2026-03-31 "
+          "(GetReceivable, GetCustomerStatement, GetAgingReport).")
     print(f"{'user':<18}{'password':<18}positions / roles")
     for username, password, what in users:
         print(f"{username:<18}{password:<18}{what}")
@@ -112,6 +139,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("name", nargs="?")
     p.add_argument("--all", action="store_true")
     p.set_defaults(run=rebuild)
+
+    p = commands.add_parser("accrue-penalties",
+                            help="accrue penalty interest (罚息) of overdue receivables up to a day (default yesterday);"
+                                 " running it twice for a day changes nothing")
+    p.add_argument("--through", help="last day to accrue, YYYY-MM-DD (default: yesterday, dealer's time)")
+    p.set_defaults(run=accrue_penalties)
 
     p = commands.add_parser("demo", help="load the demo group and print its users")
     p.set_defaults(run=demo)

@@ -8,7 +8,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,11 +23,14 @@ from application.delivery import DeliveryService
 from application.history import HistoryService
 from application.ledger import CommandRunner, IronLedger
 from application.organisation import OrganisationService
+from application.receivables import ReceivableService
 from application.sales import ContractService, CustomerService
 from application.stock import StockService
+from interfaces.persistence.bulk import BulkLoader
 from interfaces.persistence.runner import ProjectionRunner, Wakeup
 from interfaces.persistence.views import PostgresViewDatabase, SQLiteViewDatabase, ViewDatabase
 from interfaces.settings import Settings
+from projections import receivables as receivables_view
 from projections.catalogue import ALL_PROJECTIONS
 
 log = logging.getLogger("ironledger")
@@ -102,6 +105,9 @@ class BackOffice:
         self.contracts = ContractService(self.commands, self.approval_rules)
         self.deliveries = DeliveryService(self.commands)
         self.history = HistoryService(self.commands)
+        self.receivables = ReceivableService(
+            self.commands, BulkLoader(self.ledger.recorder, self.ledger.mapper, settings.uses_postgres).load)
+        self.today = today
         self.projections: dict[str, ProjectionRunner] = {
             p.name: ProjectionRunner(p(), self.ledger.recorder, self.ledger.mapper, self.views,
                                      settings.projection_batch_size)
@@ -151,6 +157,44 @@ class BackOffice:
             except psycopg.Error:
                 log.warning("lost the PostgreSQL notification connection; reconnecting")
                 self._stop.wait(1.0)
+
+    # ------------------------------------------------------------ the daily penalty run
+    def accrue_penalties(self, caller: Any, through: date) -> dict[str, int]:
+        """罚息计提 up to ``through`` for every receivable in the caller's scope that may owe
+        penalty. The receivables read model is brought up to the log first, so the list
+        of candidates misses nothing recorded before the run; each debt itself decides
+        (idempotently) what to charge."""
+        self.receivables.check_accrual(caller, through)
+        # Safe beside the read model's own runner: runners lock its position and take turns.
+        self.projections["receivables"].catch_up()
+        with self.read() as cur:
+            candidates = receivables_view.debts_to_accrue(cur, through, caller.scope)
+        return self.receivables.accrue_penalties(caller, through, candidates)
+
+    def run_penalty_schedule(self, caller: Any, check_every: float = 60.0) -> None:
+        """The worker's daily job: at start, then each new business day once the dealer's
+        clock passes ``penalty_run_hour``, accrue penalties through yesterday. Missed days
+        are caught up by the next run; a second process running it changes nothing."""
+        last: date | None = None
+        while not self._stop.is_set():
+            today = self.today()
+            if last != today and (last is None or self.settings.now().hour >= self.settings.penalty_run_hour):
+                yesterday = today - timedelta(days=1)
+                try:
+                    result = self.accrue_penalties(caller, yesterday)
+                    log.info("penalty accrual through %s: %s", yesterday, result)
+                    last = today
+                except Exception:
+                    log.exception("penalty accrual failed; trying again in %.0f s", check_every)
+            self._stop.wait(check_every)
+
+    def start_penalty_schedule(self, caller: Any, check_every: float = 60.0) -> None:
+        if not self.settings.run_penalty_accrual:
+            return
+        thread = threading.Thread(target=self.run_penalty_schedule, args=(caller, check_every),
+                                  name="penalty-accrual", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()

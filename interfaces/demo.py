@@ -17,6 +17,7 @@ from domain.contracts import AgreedAccessory, CommercialTerms, InstallmentTerms,
 from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
+from domain.receivables import ReceiptMethod
 from interfaces.composition import BackOffice
 
 COMPANIES = [("HF", "Hefei (headquarters)"), ("CZ", "Chuzhou"), ("CHZ", "Chizhou")]
@@ -156,6 +157,10 @@ def load_sales(backoffice: BackOffice, company: dict[str, UUID]) -> None:
     contracts.submit_for_approval(chen, waiting, idempotency_key="demo:contract:quarry:approval")
 
     load_delivery(backoffice, scenario, company)
+    backoffice.receivables.record_receipt(chen, scenario, Decimal("80000.00"), today, ReceiptMethod.BANK_TRANSFER,
+                                          "Down payment, bank slip 0001",
+                                          idempotency_key="demo:receipt:scenario:down-payment")
+    load_receivables(backoffice, company, earthworks)
 
     with_clerk = draft(li, "farmer", farmer, zhang, xe60, "172000.00")
     contracts.submit_to_clerk(li, with_clerk, idempotency_key="demo:contract:farmer:submit")
@@ -182,3 +187,61 @@ def load_delivery(backoffice: BackOffice, scenario: UUID, company: dict[str, UUI
     deliveries.dispatch(user("keeper.hf"), scenario, 1, idempotency_key="demo:delivery:dispatch")
     deliveries.swap_machine(user("clerk.chen"), scenario, "SY215C-0007", "SY215C-0011",
                             "Hydraulic fault on delivery", idempotency_key="demo:delivery:swap")
+
+
+def load_receivables(backoffice: BackOffice, company: dict[str, UUID], earthworks: UUID) -> None:
+    """SCENARIO.md's penalty example, replayed on its own dates: Hefei's penalty rates
+    (0.05 % a day from 2026-01-01, 0.06 % from 2026-04-15); a second SY215C sale to Hefei
+    Earthworks approved on 2025-12-15 with the same terms; down payment, January and
+    February paid on time; the March installment overdue, the daily run accruing it; a
+    10,000.00 receipt of 04-10 recorded late on 04-18 and corrected; then left overdue
+    to this day, for the collectors. Skipped when today is not after 2026-04-20."""
+    today = backoffice.commands.today()
+    if today <= date(2026, 4, 20):
+        return
+    receivables, contracts = backoffice.receivables, backoffice.contracts
+
+    def user(name: str) -> Caller:
+        return backoffice.access.caller_of(backoffice.commands.get(ids.user_id(name), User, name))
+
+    wang, chen, zhao, sun = user("sales.wang"), user("clerk.chen"), user("manager.zhao"), user("finance.sun")
+    clock = backoffice.commands.today
+    try:
+        def on(day: date) -> None:
+            backoffice.commands.today = lambda: day
+
+        on(date(2025, 12, 1))
+        receivables.set_penalty_rate(SYSTEM, company["HF"], date(2026, 1, 1), Decimal("0.0005"),
+                                     idempotency_key="demo:penalty-rate:HF:2026-01-01")
+        receivables.set_penalty_rate(SYSTEM, company["HF"], date(2026, 4, 15), Decimal("0.0006"),
+                                     idempotency_key="demo:penalty-rate:HF:2026-04-15")
+        on(date(2025, 12, 15))
+        sale = UUID(contracts.draft_contract(
+            wang, company["HF"], earthworks, None, [LineRequest(ids.machine_model_id("SY215C"), 1,
+                                                                Decimal("380000.00"))],
+            idempotency_key="demo:contract:overdue").body["contract_id"])
+        contracts.submit_to_clerk(wang, sale, idempotency_key="demo:contract:overdue:submit")
+        contracts.complete_terms(chen, sale, CommercialTerms(
+            PaymentMethod.INSTALLMENT, Decimal("80000.00"),
+            InstallmentTerms(12, Decimal("0.0435"), date(2026, 1, 31), ScheduleMethod.EQUAL_INSTALLMENT),
+            Decimal("0.00"), None, (), ()), idempotency_key="demo:contract:overdue:terms")
+        contracts.submit_for_approval(chen, sale, idempotency_key="demo:contract:overdue:approval")
+        contracts.approve(zhao, sale, idempotency_key="demo:contract:overdue:approve-1")
+        contracts.approve(sun, sale, idempotency_key="demo:contract:overdue:approve-2")
+
+        def paid(day: date, amount: str, key: str, value_date: date | None = None) -> None:
+            on(day)
+            receipt = receivables.record_receipt(chen, sale, Decimal(amount), value_date or day,
+                                                 ReceiptMethod.BANK_TRANSFER, f"Bank slip {key}",
+                                                 idempotency_key=f"demo:receipt:overdue:{key}").body["receipt_id"]
+            receivables.confirm_receipt(sun, sale, UUID(receipt), idempotency_key=f"demo:confirm:overdue:{key}")
+
+        paid(date(2025, 12, 15), "80000.00", "down-payment")
+        paid(date(2026, 1, 31), "25592.97", "january")
+        paid(date(2026, 2, 28), "25592.97", "february")
+        on(date(2026, 4, 18))
+        backoffice.accrue_penalties(SYSTEM, date(2026, 4, 17))     # the daily runs of 04-01 … 04-17
+        paid(date(2026, 4, 18), "10000.00", "april-10", value_date=date(2026, 4, 10))
+    finally:
+        backoffice.commands.today = clock
+    backoffice.accrue_penalties(SYSTEM, today - timedelta(days=1))

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1, le=200)
     # The business date of a command is today's date at this offset from UTC (China: +8, no DST).
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+    # The worker (and `serve` with read models) accrues penalty interest (罚息) through
+    # yesterday at this hour, dealer's time; off in a process that should leave it to another.
+    run_penalty_accrual: bool = True
+    penalty_run_hour: int = Field(default=1, ge=0, le=23)
 
     @field_validator("database_url")
     @classmethod
@@ -42,8 +46,11 @@ class Settings(BaseSettings):
                              "postgresql://user@127.0.0.1:5432/dbname (leave it unset for SQLite)")
         return value or None
 
+    def now(self) -> datetime:
+        return datetime.now(timezone(timedelta(hours=self.utc_offset_hours)))
+
     def today(self) -> date:
-        return datetime.now(timezone(timedelta(hours=self.utc_offset_hours))).date()
+        return self.now().date()
 
     @property
     def uses_postgres(self) -> bool:

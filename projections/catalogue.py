@@ -7,6 +7,7 @@ from projections.contracts import ContractsProjection
 from projections.customers import CustomersProjection
 from projections.deliveries import DeliveriesProjection
 from projections.machine_stock import MachineStockProjection
+from projections.receivables import ReceivablesProjection
 from projections.organisation import OrganisationProjection
 
 ALL_PROJECTIONS: tuple[type[Projection], ...] = (
@@ -17,4 +18,5 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     ContractsProjection,
     ApprovalQueueProjection,
     DeliveriesProjection,
+    ReceivablesProjection,
 )

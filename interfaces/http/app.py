@@ -145,7 +145,9 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
 
     def startup() -> None:
         if run_projections:
+            from application.caller import SYSTEM
             backoffice.start_projections()
+            backoffice.start_penalty_schedule(SYSTEM)
 
     def shutdown() -> None:
         backoffice.stop()

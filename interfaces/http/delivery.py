@@ -9,7 +9,6 @@ from uuid import UUID
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.caller import Caller
 from domain.access import Permission
 from domain.base import InvalidValueError, NotFoundError
 from domain.contracts import OutboundStatus
@@ -25,10 +24,6 @@ from interfaces.http.schemas import (
 from projections import deliveries
 
 ContractId = FromPath[UUID]
-
-
-def _own(caller: Caller) -> UUID | None:
-    return caller.user_id if caller.own_sales_only else None
 
 
 class DeliveryController(Controller):
@@ -97,7 +92,7 @@ class DeliveryController(Controller):
         caller.require(Permission.VIEW_DELIVERIES)
         fresh(backoffice, "deliveries", after)
         with backoffice.read() as cur:
-            row = deliveries.get_contract_deliveries(cur, caller.scope, _own(caller), contract_id)
+            row = deliveries.get_contract_deliveries(cur, caller.scope, caller.own_only, contract_id)
         if row is None:
             raise NotFoundError(f"Contract {contract_id} does not exist.", code="contract-not-found")
         return row
@@ -116,7 +111,7 @@ class OutboundController(Controller):
         fresh(backoffice, "deliveries", after)
         flt = deliveries.OutboundFilter(company_id, status and str(status))
         with backoffice.read() as cur:
-            items, total = deliveries.list_outbounds(cur, caller.scope, _own(caller), flt, page, page_size)
+            items, total = deliveries.list_outbounds(cur, caller.scope, caller.own_only, flt, page, page_size)
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
@@ -134,7 +129,7 @@ class SwapController(Controller):
             raise InvalidValueError("swapped_from is after swapped_to.", field="swapped_from")
         fresh(backoffice, "deliveries", after)
         with backoffice.read() as cur:
-            items, total = deliveries.list_swaps(cur, caller.scope, _own(caller), swapped_from, swapped_to, page,
+            items, total = deliveries.list_swaps(cur, caller.scope, caller.own_only, swapped_from, swapped_to, page,
                                                  page_size)
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 

@@ -29,14 +29,8 @@ from interfaces.http.schemas import (
     TagRequest,
 )
 from projections import approval_queue, contracts, customers
-from application.caller import Caller
 
 Name = FromQuery[str | None]
-
-
-def _own(caller: Caller) -> UUID | None:
-    """The owner condition of a salesperson who sees only their own records."""
-    return caller.user_id if caller.own_sales_only else None
 
 
 def _lines(lines: list[ContractLineRequest]) -> list[LineRequest]:
@@ -110,7 +104,7 @@ class CustomerController(Controller):
         fresh(backoffice, "customers", after)
         flt = self._filter(company_id, owner_id, customer_type_id, tag_id, name)
         with backoffice.read() as cur:
-            items, total = customers.list_customers(cur, caller.scope, _own(caller), flt, page, page_size)
+            items, total = customers.list_customers(cur, caller.scope, caller.own_only, flt, page, page_size)
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
     @get("/counts", operation_id="CountCustomers", sync_to_thread=True, summary="How many customers per company")
@@ -120,7 +114,7 @@ class CustomerController(Controller):
         fresh(backoffice, "customers", after)
         flt = self._filter(None, None, customer_type_id, tag_id, None)
         with backoffice.read() as cur:
-            rows = customers.count_customers(cur, caller.scope, _own(caller), flt)
+            rows = customers.count_customers(cur, caller.scope, caller.own_only, flt)
         return {"rows": rows, "total": sum(r["customers"] for r in rows)}
 
     @get("/export", operation_id="ExportCustomers", sync_to_thread=True, media_type="text/csv",
@@ -133,7 +127,7 @@ class CustomerController(Controller):
         flt = self._filter(company_id, None, customer_type_id, tag_id, name)
         with backoffice.read() as cur:
             return csv_response(customers.CUSTOMER_EXPORT_COLUMNS,
-                                customers.export_customers(cur, caller.scope, _own(caller), flt), "customers.csv")
+                                customers.export_customers(cur, caller.scope, caller.own_only, flt), "customers.csv")
 
     @get("/{customer_id:uuid}", operation_id="GetCustomer", sync_to_thread=True,
          summary="One customer with tags and linked contacts")
@@ -142,7 +136,7 @@ class CustomerController(Controller):
         caller.require(Permission.VIEW_CUSTOMERS)
         fresh(backoffice, "customers", after)
         with backoffice.read() as cur:
-            row = customers.get_customer(cur, caller.scope, _own(caller), customer_id)
+            row = customers.get_customer(cur, caller.scope, caller.own_only, customer_id)
         if row is None:
             raise NotFoundError(f"Customer {customer_id} does not exist.", code="customer-not-found")
         return row
@@ -167,7 +161,7 @@ class ContactController(Controller):
         if name is not None and len(name) > 100:
             raise InvalidValueError("name filter: at most 100 characters.", field="name")
         with backoffice.read() as cur:
-            items, total = customers.list_contacts(cur, caller.scope, _own(caller), company_id, name, page,
+            items, total = customers.list_contacts(cur, caller.scope, caller.own_only, company_id, name, page,
                                                    page_size)
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
@@ -258,7 +252,7 @@ class ContractController(Controller):
         fresh(backoffice, "contracts", after)
         flt = self._filter(company_id, status, owner_id, customer_id, drafted_from, drafted_to)
         with backoffice.read() as cur:
-            items, total = contracts.list_contracts(cur, caller.scope, _own(caller), flt, page, page_size)
+            items, total = contracts.list_contracts(cur, caller.scope, caller.own_only, flt, page, page_size)
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
     @get("/counts", operation_id="CountContracts", sync_to_thread=True,
@@ -270,7 +264,7 @@ class ContractController(Controller):
         fresh(backoffice, "contracts", after)
         flt = self._filter(None, None, owner_id, None, drafted_from, drafted_to)
         with backoffice.read() as cur:
-            rows = contracts.count_contracts(cur, caller.scope, _own(caller), flt)
+            rows = contracts.count_contracts(cur, caller.scope, caller.own_only, flt)
         return {"rows": rows, "total": sum(r["contracts"] for r in rows)}
 
     @get("/export", operation_id="ExportContracts", sync_to_thread=True, media_type="text/csv",
@@ -284,7 +278,7 @@ class ContractController(Controller):
         flt = self._filter(company_id, status, owner_id, customer_id, drafted_from, drafted_to)
         with backoffice.read() as cur:
             return csv_response(contracts.EXPORT_COLUMNS,
-                                contracts.export_contracts(cur, caller.scope, _own(caller), flt), "contracts.csv")
+                                contracts.export_contracts(cur, caller.scope, caller.own_only, flt), "contracts.csv")
 
     @get("/{contract_id:uuid}", operation_id="GetContract", sync_to_thread=True,
          summary="One contract with its lines and terms")
@@ -293,7 +287,7 @@ class ContractController(Controller):
         caller.require(Permission.VIEW_CONTRACTS)
         fresh(backoffice, "contracts", after)
         with backoffice.read() as cur:
-            row = contracts.get_contract(cur, caller.scope, _own(caller), contract_id)
+            row = contracts.get_contract(cur, caller.scope, caller.own_only, contract_id)
         if row is None:
             raise NotFoundError(f"Contract {contract_id} does not exist.", code="contract-not-found")
         return row
@@ -334,7 +328,7 @@ class ApprovalController(Controller):
         fresh(backoffice, "approval_queue", after)
         with backoffice.read() as cur:
             items, total = approval_queue.list_my_approvals(
-                cur, caller.scope, caller.roles, caller.user_id, _own(caller),
+                cur, caller.scope, caller.roles, caller.user_id, caller.own_only,
                 document_type and str(document_type), company_id, page, page_size)
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 
@@ -343,7 +337,7 @@ class ApprovalController(Controller):
     def mine_counts(self, caller: CallerDep, backoffice: OfficeDep, after: After = None) -> dict[str, Any]:
         fresh(backoffice, "approval_queue", after)
         with backoffice.read() as cur:
-            rows = approval_queue.count_my_approvals(cur, caller.scope, caller.roles, caller.user_id, _own(caller))
+            rows = approval_queue.count_my_approvals(cur, caller.scope, caller.roles, caller.user_id, caller.own_only)
         return {"rows": rows, "total": sum(r["waiting"] for r in rows)}
 
 

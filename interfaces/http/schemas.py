@@ -17,6 +17,7 @@ from domain.contracts import PaymentMethod, ScheduleMethod
 from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
+from domain.receivables import ReceiptMethod
 
 Code = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.\- ]+$",
                            description="Short code, letters and digits; case and spaces are ignored.")]
@@ -250,3 +251,49 @@ class SwapMachineRequest(Body):
     new_serial: Serial
     reason: Reason
     return_warehouse_id: UUID | None = None
+
+
+# ------------------------------------------------------------------ receivables
+ItemKey = Annotated[str, Meta(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]+$",
+                              description="An item of the receivable: DP, I1 … In, WD or FULL.")]
+
+
+class GenerateScheduleRequest(Body):
+    annual_rate: Annotated[Decimal, Meta(description="A fraction: \"0.0435\" is 4.35 % a year; 0 allowed.")]
+    months: Annotated[int, Meta(ge=1, le=120)]
+    first_due_date: date
+    method: ScheduleMethod = ScheduleMethod.EQUAL_INSTALLMENT
+
+
+class ScheduleLineRequest(Body):
+    due_date: date
+    principal: Money
+    interest: Money = Decimal("0.00")
+
+
+class SetScheduleRequest(Body):
+    lines: Annotated[list[ScheduleLineRequest], Meta(min_length=1, max_length=120)]
+
+
+class RecordReceiptRequest(Body):
+    amount: Money
+    value_date: Annotated[date, Meta(description="The day the money arrived (起息日); not in the future.")]
+    method: ReceiptMethod
+    reference: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)] | None = None
+    allocate_to: Annotated[list[ItemKey], Meta(max_length=130, description=(
+        "Pay these items only, in this order (each: penalty, interest, principal). Empty: oldest due first."))] = []
+
+
+class ReceiptDecisionRequest(Body):
+    reason: Reason
+
+
+class SetPenaltyRateRequest(Body):
+    company_id: UUID
+    effective_from: Annotated[date, Meta(description="First day the rate applies; after today.")]
+    daily_rate: Annotated[Decimal, Meta(description="A fraction a day: \"0.0005\" is 0.05 % a day.")]
+    grace_days: Annotated[int, Meta(ge=0, le=90)] = 0
+
+
+class AccruePenaltiesRequest(Body):
+    through: Annotated[date, Meta(description="Last day to accrue; a day that has ended.")]

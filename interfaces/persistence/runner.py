@@ -103,7 +103,7 @@ class ProjectionRunner:
 
     def catch_up_once(self, crash_before_commit: Callable[[], None] | None = None) -> int:
         """Applies the next batch of the log; returns how many notifications it read."""
-        with self.views.transaction() as cur:
+        with self.views.batch_transaction() as cur:
             start = self.views.lock_position(cur, self.name)
             notifications = self.recorder.select_notifications(start=start, limit=self.batch_size,
                                                                inclusive_of_start=False)

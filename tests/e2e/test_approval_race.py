@@ -74,7 +74,8 @@ def test_two_approvers_on_two_processes_leave_one_decision(demo_server, twin_ser
             assert lost[0].status_code == 409, (demo_server.log_tail(), twin_server.log_tail())
             problem = assert_problem(lost[0], 409)
             assert problem["code"] in {"concurrent-change", "contract-state"}, problem
-            assert demo_server.store.event_count() - before == 1
+            # One decision: the approval and the receivable it opens, nothing of the loser.
+            assert demo_server.store.event_count() - before == 2
             after = won[0].json()["position"]
             for approver in (zhao, qian):
                 assert contract not in _queue_ids(approver, after)

@@ -78,8 +78,11 @@ def _request_for(operation_id: str, method: str, path: str, demo: dict[str, Any]
         "ChangePassword": {"current_password": ADMIN_PASSWORD, "new_password": "would-be-changed-1"},
     }
     url = path
+    # A receivable exists only for an approved contract.
+    contract = (next(c for c in demo["contracts"] if c["status"] == "approved") if path.startswith("/receivables/")
+                else demo["contracts"][0])
     for name in re.findall(r"{(\w+)}", path):
-        value = {"serial_number": hf_machine, "contract_id": demo["contracts"][0]["contract_id"],
+        value = {"serial_number": hf_machine, "contract_id": contract["contract_id"],
                  "customer_id": demo["customers"][0]["customer_id"], "line_no": "1"}.get(name, dummy_id)
         url = url.replace("{" + name + "}", value)
     body = None

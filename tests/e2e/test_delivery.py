@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from domain import ids
-from tests.e2e.conftest import Server, assert_problem, nothing_recorded, unique
+from tests.e2e.conftest import Server, assert_problem, every, nothing_recorded, ok, unique
 
 HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
 HF_MAIN = str(ids.warehouse_id(ids.company_id("HF"), "MAIN"))
@@ -39,12 +39,6 @@ def _demo_ids_are_the_derived_ones(demo):
 
 
 # ------------------------------------------------------------------ helpers
-def ok(answer: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert answer.status_code == status, f"{answer.request.method} {answer.request.url.path}: " \
-                                         f"{answer.status_code} {answer.text[:500]}"
-    return answer.json()
-
-
 def user(server: Server, username: str) -> httpx.Client:
     return server.as_admin() if username == "admin" else server.as_user(username)
 
@@ -130,18 +124,6 @@ def machine_history(server: Server, serial: str) -> dict[str, Any]:
 def contract_events(server: Server, contract_id: str) -> list[str]:
     with server.as_user("clerk.chen") as chen:
         return [e["event"] for e in ok(chen.get(f"/contracts/{contract_id}/history"))["events"]]
-
-
-def every(client: httpx.Client, path: str, after: int, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a paged list (shared data: never assume it fits one page)."""
-    items: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        listed = ok(client.get(path, params={**params, "after": after, "page": page, "page_size": 500}))
-        items.extend(listed["items"])
-        if len(items) >= listed["total"] or not listed["items"]:
-            return items
-        page += 1
 
 
 def outbound_rows(server: Server, username: str, contract_id: str, after: int,

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from domain import ids
-from tests.e2e.conftest import Server, assert_problem, nothing_recorded, unique
+from tests.e2e.conftest import Server, assert_problem, nothing_recorded, ok, unique
 
 HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
 XE60, SY215C = str(ids.machine_model_id("XE60")), str(ids.machine_model_id("SY215C"))
@@ -43,12 +43,6 @@ def _demo_ids_are_the_derived_ones(demo):
 
 
 # ------------------------------------------------------------------ helpers
-def ok(answer: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert answer.status_code == status, f"{answer.request.method} {answer.request.url.path}: " \
-                                         f"{answer.status_code} {answer.text[:500]}"
-    return answer.json()
-
-
 def new_customer(client: httpx.Client, company_id: str = HF, name: str | None = None) -> dict[str, Any]:
     return ok(client.post("/customers", json={"company_id": company_id, "name": name or unique("Customer "),
                                               "kind": "organisation", "customer_type_id": FORMAL}), 201)

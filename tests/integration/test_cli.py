@@ -74,4 +74,37 @@ def test_openapi_names_every_operation_after_its_command(capsys):
     operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
     assert {"Login", "CreateCompany", "CreateWarehouse", "RegisterMachineModel", "ReceiveMachine",
             "TransferMachine", "CreateUser", "GrantRole", "AssignPosition", "ListMachineStock", "GetMachine",
-            "GetMachineHistory", "ExportMachineStock", "CountMachineStock"} <= operations
+            "GetMachineHistory", "ExportMachineStock", "CountMachineStock", "GenerateSchedule", "SetSchedule",
+            "RecordReceipt", "ConfirmReceipt", "RejectReceipt", "ReverseReceipt", "SetPenaltyRate",
+            "AccruePenalties", "ListReceivables", "GetReceivable", "GetCustomerStatement", "GetAgingReport",
+            "ExportReceivables", "ListReceipts", "ListPenaltyRates", "GetReceivableHistory"} <= operations
+
+
+def test_accrue_penalties_runs_for_yesterday_by_default_and_twice_changes_nothing(environment, capsys):
+    cli.main(["demo"])            # its overdue sale is accrued through yesterday by the demo itself
+    capsys.readouterr()
+    office = BackOffice(environment)
+    try:
+        events = office.ledger.recorder.max_notification_id()
+    finally:
+        office.stop()
+    cli.main(["accrue-penalties"])
+    assert "0 receivable(s) charged" in capsys.readouterr().out
+    office = BackOffice(environment)
+    try:
+        assert office.ledger.recorder.max_notification_id() == events
+        office.catch_up()
+        with office.read() as cur:
+            cur.execute("SELECT received_fen, penalty_received_fen FROM receivables WHERE penalty_accrued_fen > 0")
+            (overdue,) = cur.fetchall()
+        # SCENARIO.md: down payment, January, February and the 10,000.00 of 04-10 (115.20 of it penalty).
+        assert (overdue["received_fen"], overdue["penalty_received_fen"]) == (14118594, 11520)
+    finally:
+        office.stop()
+
+
+@pytest.mark.parametrize("through,message", [("2026-02-30", "must be a date"), ("2999-01-01", "have ended")])
+def test_accrue_penalties_refuses_a_day_that_is_not_a_date_or_has_not_ended(environment, through, message):
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["accrue-penalties", "--through", through])
+    assert message in str(refused.value)
