@@ -74,16 +74,16 @@ class ReceivableService:
     # ------------------------------------------------------------ receipts
     def record_receipt(self, caller: Caller, contract_id: UUID, amount: Decimal, value_date: date,
                        method: ReceiptMethod, reference: str | None = None, allocate_to: Sequence[str] = (),
-                       idempotency_key: str | None = None) -> CommandResult:
+                       idempotency_key: str | None = None, penalty_last: bool = False) -> CommandResult:
         recorded: dict[str, str] = {}
 
         def record(ctx: Context, debt: Debt) -> None:
             receipt_id = uuid4()
-            debt.record_receipt(ctx, receipt_id, amount, value_date, method, reference, allocate_to)
+            debt.record_receipt(ctx, receipt_id, amount, value_date, method, reference, allocate_to, penalty_last)
             recorded["receipt_id"] = str(receipt_id)
 
         request = {"amount": amount, "value_date": value_date, "method": method, "reference": reference,
-                   "allocate_to": list(allocate_to)}
+                   "allocate_to": list(allocate_to), **({"penalty_last": True} if penalty_last else {})}
         return self._act(caller, "RecordReceipt", Permission.RECORD_RECEIPTS, contract_id, request, record,
                          idempotency_key, extra=recorded, status_code=201)
 

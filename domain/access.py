@@ -50,6 +50,12 @@ class Permission(StrEnum):
     MANAGE_PENALTY_RATES = "manage_penalty_rates" # 罚息率 per member company
     ACCRUE_PENALTIES = "accrue_penalties"         # run the daily penalty accrual by hand
     VIEW_RECEIVABLES = "view_receivables"
+    ASSIGN_COLLECTORS = "assign_collectors"       # 催收派工; the office also acts on any debt it sees
+    WRITE_COLLECTION_LOGS = "write_collection_logs"
+    APPLY_COLLECTION_ACTS = "apply_collection_acts"   # interest waiver, lock, unlock, tow applications
+    APPLY_SETTLEMENTS = "apply_settlements"           # 结清申请
+    REGISTER_COLLECTION_ACTS = "register_collection_acts"   # 锁机 / 开机 / 拖机登记 once approved
+    RELEASE_SETTLEMENT_DOCUMENTS = "release_settlement_documents"   # invoice and 合格证 after settlement
 
 
 class Role(StrEnum):
@@ -79,7 +85,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.LINK_CONTACTS, Permission.PREPARE_CONTRACTS, Permission.VIEW_HISTORY,
         Permission.PICK_MACHINES, Permission.PREPARE_OUTBOUNDS, Permission.DISPATCH_MACHINES,
         Permission.SWAP_MACHINES, Permission.VIEW_DELIVERIES, Permission.MANAGE_SCHEDULES,
-        Permission.RECORD_RECEIPTS, Permission.VIEW_RECEIVABLES}),
+        Permission.RECORD_RECEIPTS, Permission.VIEW_RECEIVABLES, Permission.APPLY_SETTLEMENTS,
+        Permission.REGISTER_COLLECTION_ACTS}),
     Role.APPROVER: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
                                                     Permission.UNAPPROVE_CONTRACTS, Permission.VIEW_DELIVERIES,
                                                     Permission.VIEW_RECEIVABLES}),
@@ -87,14 +94,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                                    Permission.REVIEW_OUTBOUNDS, Permission.VIEW_DELIVERIES,
                                                    Permission.MANAGE_SCHEDULES, Permission.RECORD_RECEIPTS,
                                                    Permission.CONFIRM_RECEIPTS, Permission.ACCRUE_PENALTIES,
-                                                   Permission.VIEW_RECEIVABLES}),
+                                                   Permission.VIEW_RECEIVABLES, Permission.ASSIGN_COLLECTORS,
+                                                   Permission.WRITE_COLLECTION_LOGS,
+                                                   Permission.APPLY_COLLECTION_ACTS, Permission.APPLY_SETTLEMENTS,
+                                                   Permission.RELEASE_SETTLEMENT_DOCUMENTS}),
     # The warehouse keeper sends out what finance reviewed: every outbound of their
     # companies, not only a salesperson's own (hence VIEW_ALL_SALES), but no customer files.
     Role.WAREHOUSE_KEEPER: frozenset(_READ | {Permission.RECEIVE_MACHINE, Permission.TRANSFER_MACHINE,
                                               Permission.VIEW_HISTORY, Permission.VIEW_ALL_SALES,
                                               Permission.DISPATCH_MACHINES, Permission.VIEW_DELIVERIES}),
     Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION}),
-    Role.COLLECTOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_RECEIVABLES}),
+    Role.COLLECTOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_RECEIVABLES, Permission.VIEW_HISTORY,
+                                                     Permission.WRITE_COLLECTION_LOGS,
+                                                     Permission.APPLY_COLLECTION_ACTS}),
     Role.AUDITOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_DELIVERIES,
                                                    Permission.VIEW_RECEIVABLES}),
 }

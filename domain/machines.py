@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -51,6 +52,12 @@ class MachineNotOutError(DomainError):
     code = "machine-not-out"
 
 
+class MachineLockStateError(DomainError):
+    """锁机 / 开机 refused: the machine is already locked, or not locked."""
+
+    code = "machine-lock-state"
+
+
 class SameWarehouseError(DomainError):
     code = "same-warehouse"
     status = 422
@@ -84,6 +91,7 @@ class MachineUnit(DealerAggregate):
             unit.status = MachineStatus.IN_STOCK
             unit.contract_id = None
             unit.contract_number = None
+            unit.locked = False
 
     class Transferred(DealerAggregate.Event):
         """调拨: moved from one warehouse to another, possibly of another member company.
@@ -155,6 +163,62 @@ class MachineUnit(DealerAggregate):
             unit.contract_id = self.contract_id
             unit.contract_number = self.contract_number
 
+    # ------------------------------------------------------------ debt collection (acts of an approved application)
+    class Locked(DealerAggregate.Event):
+        """锁机: the machine was locked remotely (at ``locked_at``) under an approved lock application."""
+
+        contract_id: UUID
+        contract_number: str
+        application_id: UUID
+        locked_at: datetime
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.locked = True
+
+    class Unlocked(DealerAggregate.Event):
+        """开机: the lock was lifted (at ``unlocked_at``) under an approved unlock application."""
+
+        contract_id: UUID
+        contract_number: str
+        application_id: UUID
+        unlocked_at: datetime
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.locked = False
+
+    class Towed(DealerAggregate.Event):
+        """拖机登记: taken back from the customer under an approved tow application, on its way
+        to a warehouse. Still the contract's unit until it is received."""
+
+        contract_id: UUID
+        contract_number: str
+        application_id: UUID
+        towed_on: date
+        place: str
+        people: tuple[str, ...]
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.status = MachineStatus.REPOSSESSED
+
+    class RepossessionReceived(DealerAggregate.Event):
+        """债权机入库: the towed machine arrived in ``warehouse_id`` and is in stock again as a
+        repossessed unit, pickable for another sale. A remote lock still on it is lifted
+        (``lock_lifted``): the dealer holds the machine."""
+
+        contract_id: UUID
+        contract_number: str
+        application_id: UUID
+        warehouse_id: UUID
+        lock_lifted: bool
+
+        def apply(self, unit: MachineUnit) -> None:
+            unit.status = MachineStatus.IN_STOCK
+            unit.nature = MachineNature.REPOSSESSED
+            unit.warehouse_id = self.warehouse_id
+            unit.contract_id = None
+            unit.contract_number = None
+            unit.locked = False
+
     # ------------------------------------------------------------ commands
     @classmethod
     def receive(cls, ctx: Context, serial_number: str, model: MachineModel,
@@ -209,9 +273,10 @@ class MachineUnit(DealerAggregate):
                      contract_number=self.contract_number)
 
     def swap_out(self, ctx: Context, contract_id: UUID, replaced_by: MachineUnit, back_to: Warehouse) -> None:
-        if self.status != MachineStatus.OUT or self.contract_id != contract_id:
-            raise MachineNotOutError(f"Machine {self.serial_number} is not out under this contract; "
-                                     "only a dispatched unit can be swapped out.", serial_number=self.serial_number)
+        self.require_out_under(contract_id, "swapped out")
+        if self.locked:
+            raise MachineLockStateError(f"Machine {self.serial_number} is locked remotely; it is unlocked (开机) "
+                                        "before it is swapped.", serial_number=self.serial_number)
         if back_to.company_id != self.company_id or not back_to.holds_machines:
             raise WarehouseCannotHoldMachinesError(
                 f"Machine {self.serial_number} comes back to a main warehouse of its own company; "
@@ -229,6 +294,53 @@ class MachineUnit(DealerAggregate):
         self._require_in_stock("swapped in")
         self._record(self.SwappedIn, ctx, self.company_id, contract_id=contract_id,
                      contract_number=contract_number, replaces_serial=replaces.serial_number)
+
+    # ------------------------------------------------------------ debt collection
+    def require_out_under(self, contract_id: UUID, act: str) -> None:
+        if self.status != MachineStatus.OUT or self.contract_id != contract_id:
+            raise MachineNotOutError(f"Machine {self.serial_number} is not out with the customer under this "
+                                     f"contract (it is {self.status}); it cannot be {act}.",
+                                     serial_number=self.serial_number, state=str(self.status))
+
+    def check_can_lock(self, contract_id: UUID) -> None:
+        self.require_out_under(contract_id, "locked")
+        if self.locked:
+            raise MachineLockStateError(f"Machine {self.serial_number} is already locked; it is never locked twice.",
+                                        serial_number=self.serial_number, locked=True)
+
+    def check_can_unlock(self, contract_id: UUID) -> None:
+        if self.contract_id != contract_id or not self.locked:
+            raise MachineLockStateError(f"Machine {self.serial_number} is not locked under this contract; there "
+                                        "is nothing to unlock.", serial_number=self.serial_number, locked=False)
+
+    def lock(self, ctx: Context, contract_id: UUID, application_id: UUID, locked_at: datetime) -> None:
+        self.check_can_lock(contract_id)
+        self._record(self.Locked, ctx, self.company_id, contract_id=contract_id,
+                     contract_number=self.contract_number, application_id=application_id, locked_at=locked_at)
+
+    def unlock(self, ctx: Context, contract_id: UUID, application_id: UUID, unlocked_at: datetime) -> None:
+        self.check_can_unlock(contract_id)
+        self._record(self.Unlocked, ctx, self.company_id, contract_id=contract_id,
+                     contract_number=self.contract_number, application_id=application_id, unlocked_at=unlocked_at)
+
+    def tow(self, ctx: Context, contract_id: UUID, application_id: UUID, towed_on: date, place: str,
+            people: tuple[str, ...]) -> None:
+        self.require_out_under(contract_id, "towed")
+        self._record(self.Towed, ctx, self.company_id, contract_id=contract_id, contract_number=self.contract_number,
+                     application_id=application_id, towed_on=towed_on, place=place, people=people)
+
+    def receive_repossessed(self, ctx: Context, contract_id: UUID, application_id: UUID, into: Warehouse) -> None:
+        if self.status != MachineStatus.REPOSSESSED or self.contract_id != contract_id:
+            raise MachineNotOutError(f"Machine {self.serial_number} is {self.status}, not towed under this contract; "
+                                     "register the tow first.", serial_number=self.serial_number,
+                                     state=str(self.status))
+        if into.company_id != self.company_id or not into.holds_machines:
+            raise WarehouseCannotHoldMachinesError(
+                f"A repossessed machine comes back to a main warehouse of its own company; {into.code} is not one.",
+                field="warehouse_id")
+        self._record(self.RepossessionReceived, ctx, self.company_id, contract_id=contract_id,
+                     contract_number=self.contract_number, application_id=application_id, warehouse_id=into.id,
+                     lock_lifted=self.locked)
 
     def _require_in_stock(self, act: str) -> None:
         if self.status != MachineStatus.IN_STOCK:

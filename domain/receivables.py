@@ -14,7 +14,9 @@ confirms them (收款确认), by someone other than whoever recorded them. A con
 receipt can be reversed with a reason; nothing is edited. A receipt pays the
 oldest due item first, and within an item penalty interest, then interest, then
 principal; a clerk may direct it to named items instead (it then pays those
-only, in the order named). **Over-payment is refused**: a receipt larger than
+only, in the order named), or mark it ``penalty_last`` (interest and principal of
+every item first, penalty after: the customer pays the principal and applies for
+the penalty to be waived). **Over-payment is refused**: a receipt larger than
 what it can pay is not confirmed (the office returns or re-books the money);
 the customer holds no credit balance here.
 
@@ -29,6 +31,14 @@ where the overdue amount is its unpaid principal + unpaid interest after every
 receipt with value date ≤ D (penalty does not compound). The day's figures are
 recorded by ``PenaltyAccrued`` events, one per run, as lines of consecutive days
 at one daily amount. Accruing a day twice changes nothing.
+
+**Collection (催收).** The office assigns the overdue debt to a collector, who
+writes collection logs. Applications (``domain.collection``) record their opening
+and end here, so two of a kind for one machine never run side by side. An approved
+**interest waiver** (利息减免, only once all principal and interest is received)
+takes penalty off with ``PenaltyWaived``; waivers enter the replay on their day, in
+one order with the confirmations. An approved **settlement** (结清, nothing
+outstanding) closes the debt; the release of invoice and certificate follows.
 
 **Backdated receipts and reversals.** Confirming a receipt (or reversing one)
 replays the debt's whole timeline with every confirmed receipt on its value date
@@ -48,7 +58,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain import ids
 from domain.base import Context, DealerAggregate, DomainError, InvalidValueError, NotFoundError, PermissionDeniedError, require_text
@@ -234,6 +244,7 @@ class Receipt:
     recorded_by: UUID
     recorded_on: date
     status: ReceiptStatus = ReceiptStatus.RECORDED
+    penalty_last: bool = False
     sequence: int = 0                      # order of confirmation, for receipts of one value date
     allocations: tuple[Allocation, ...] = ()
 
@@ -248,6 +259,60 @@ class Paid:
 class DebtStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"          # the contract was un-approved while nothing was received
+    SETTLED = "settled"        # 结清: everything received or waived, closed by an approved settlement
+
+
+class ContactChannel(StrEnum):
+    """How a collector reached the customer (催收方式)."""
+
+    PHONE = "phone"            # 电话
+    VISIT = "visit"            # 上门
+    SMS = "sms"                # 短信
+    WECHAT = "wechat"          # 微信
+    LETTER = "letter"          # 函件 / 律师函
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class CollectionLog:
+    """催收记录: one contact with the customer, as the collector wrote it."""
+
+    log_id: UUID
+    contact_date: date
+    contact_person: str
+    channel: ContactChannel
+    result: str
+    promised_date: date | None = None
+    promised_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class WaiverLine:
+    """Penalty of one item taken off by a waiver."""
+
+    item_key: str
+    amount: Decimal
+
+
+@dataclass
+class Waiver:
+    application_id: UUID
+    day: date                  # the approval's business date: from then on the penalty is lower
+    sequence: int              # in the one order of confirmations and waivers
+    lines: tuple[WaiverLine, ...]
+
+
+@dataclass(frozen=True)
+class OverdueFacts:
+    """What is overdue on ``as_of``: recorded on a collection application so its approvers
+    judge the facts of the day it was made."""
+
+    as_of: date
+    overdue_amount: Decimal          # unpaid principal and interest of items due before as_of
+    days_past_due: int               # since the oldest such item fell due
+    oldest_overdue_item: str | None
+    principal_outstanding: Decimal   # unpaid principal and interest of every item
+    penalty_outstanding: Decimal
 
 
 # ================================================================ refusals
@@ -277,6 +342,45 @@ class PenaltyDateError(DomainError):
     status = 422
 
 
+class DebtNotOverdueError(DomainError):
+    code = "debt-not-overdue"
+
+
+class PrincipalOutstandingError(DomainError):
+    """利息减免 refused: principal (and interest) of the debt is not yet all received."""
+
+    code = "principal-outstanding"
+
+
+class WaiverExceedsPenaltyError(DomainError):
+    code = "waiver-exceeds-penalty"
+    status = 422
+
+
+class WaiverConflictError(DomainError):
+    """A receipt or reversal would make a waiver larger than the penalty it waived."""
+
+    code = "waiver-conflict"
+
+
+class DebtOutstandingError(DomainError):
+    """结清 refused: something is still owed or waiting for confirmation."""
+
+    code = "debt-outstanding"
+
+
+class ApplicationPendingError(DomainError):
+    code = "application-pending"
+
+
+class DocumentsAlreadyReleasedError(DomainError):
+    code = "documents-already-released"
+
+
+class NothingChangedError(DomainError):
+    code = "nothing-changed"
+
+
 # ================================================================ the timeline
 class _Book:
     """The items' balances while time runs: what each still owes and its penalty."""
@@ -288,23 +392,26 @@ class _Book:
         self.interest = {k: i.interest for k, i in self.items.items()}
         self.penalty = {k: ZERO for k in self.items}     # charged, not yet paid (nor waived)
 
-    def pay(self, amount: Decimal, allocate_to: tuple[str, ...]) -> tuple[tuple[Allocation, ...], Decimal]:
-        """Pays ``amount`` down: items in order, each penalty, interest, principal.
+    def pay(self, amount: Decimal, allocate_to: tuple[str, ...],
+            penalty_last: bool = False) -> tuple[tuple[Allocation, ...], Decimal]:
+        """Pays ``amount`` down: items in order, each penalty, interest, principal; with
+        ``penalty_last`` every item's interest and principal first, then penalties.
         Answers the split and what is left over (above zero means over-payment)."""
         left = amount
-        allocations = []
-        for key in (allocate_to or self.order):
-            if left == 0:
-                break
-            parts = []
-            for pot in (self.penalty, self.interest, self.principal):
-                take = min(left, pot[key])
-                pot[key] -= take
-                left -= take
-                parts.append(take)
-            if any(parts):
-                allocations.append(Allocation(key, *parts))
-        return tuple(allocations), left
+        taken: dict[str, list[Decimal]] = {}
+        passes = ((1, 2), (0,)) if penalty_last else ((0, 1, 2),)
+        pots = (self.penalty, self.interest, self.principal)
+        for wanted in passes:
+            for key in (allocate_to or self.order):
+                if left == 0:
+                    break
+                for n in wanted:
+                    take = min(left, pots[n][key])
+                    pots[n][key] -= take
+                    left -= take
+                    taken.setdefault(key, [ZERO, ZERO, ZERO])[n] += take
+        allocations = tuple(Allocation(key, *parts) for key, parts in taken.items() if any(parts))
+        return allocations, left
 
     def undo(self, allocations: Iterable[Allocation]) -> None:
         for a in allocations:
@@ -334,6 +441,8 @@ class _Book:
 class _Replay:
     allocations: dict[UUID, tuple[Allocation, ...]] = field(default_factory=dict)
     left_over: dict[UUID, Decimal] = field(default_factory=dict)
+    # waivers larger than the penalty left on their day: (application, item, short by)
+    waiver_conflicts: list[tuple[UUID, str, Decimal]] = field(default_factory=list)
     # (item, day) → (overdue, daily rate, amount)
     penalty: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
 
@@ -419,6 +528,7 @@ class Debt(DealerAggregate):
             # Installments are replaced only while untouched: nothing paid or charged is dropped.
             debt.paid = {k: debt.paid.get(k, Paid()) for k in debt.items}
             debt.penalty_charged = {k: debt.penalty_charged.get(k, ZERO) for k in debt.items}
+            debt.penalty_waived = {k: debt.penalty_waived.get(k, ZERO) for k in debt.items}
             debt.schedule_method = self.method
             debt.schedule_pending = False
 
@@ -429,11 +539,16 @@ class Debt(DealerAggregate):
         method: str
         reference: str | None
         allocate_to: tuple[str, ...]
+        # Pays interest and principal of every item before any penalty (the customer pays
+        # the principal and asks for the penalty to be waived). Added with a default, so a
+        # receipt recorded before it existed reads as it always did.
+        penalty_last: bool = False
 
         def apply(self, debt: Debt) -> None:
             debt.receipts[self.receipt_id] = Receipt(self.receipt_id, self.amount, self.value_date,
                                                      ReceiptMethod(self.method), self.reference, self.allocate_to,
-                                                     self.actor_id, self.business_date)
+                                                     self.actor_id, self.business_date,
+                                                     penalty_last=self.penalty_last)
 
     class ReceiptRejected(DealerAggregate.Event):
         """Finance refused a recorded receipt before it counted; ``reason`` says why."""
@@ -499,6 +614,75 @@ class Debt(DealerAggregate):
         def apply(self, debt: Debt) -> None:
             debt._charge(self.lines)
 
+    # ------------------------------------------------------------ collection (催收)
+    class CollectorAssigned(DealerAggregate.Event):
+        """催收派工: the office gives the overdue debt to a collector (replacing any earlier one)."""
+
+        collector_id: UUID
+        collector_name: str
+
+        def apply(self, debt: Debt) -> None:
+            debt.collector_id = self.collector_id
+
+    class CollectionLogged(DealerAggregate.Event):
+        """催收记录: a contact with the customer, written by the collector (``actor_id``)."""
+
+        log: CollectionLog
+
+    class ApplicationOpened(DealerAggregate.Event):
+        """A collection application (waiver, lock, unlock, tow, settlement) was made for this debt;
+        another of the same kind for the same machine waits until it ends."""
+
+        application_id: UUID
+        document_type: str
+        serial_number: str | None
+
+        def apply(self, debt: Debt) -> None:
+            debt.pending_applications[(self.document_type, self.serial_number)] = self.application_id
+
+    class ApplicationClosed(DealerAggregate.Event):
+        """The application ended: ``outcome`` is rejected, or what was done."""
+
+        application_id: UUID
+        outcome: str
+
+        def apply(self, debt: Debt) -> None:
+            debt.pending_applications = {k: v for k, v in debt.pending_applications.items()
+                                         if v != self.application_id}
+
+    class PenaltyWaived(DealerAggregate.Event):
+        """利息减免: an approved waiver takes ``lines`` off the penalty outstanding, from this
+        day on. Nothing recorded before is edited."""
+
+        application_id: UUID
+        lines: tuple[WaiverLine, ...]
+
+        def apply(self, debt: Debt) -> None:
+            debt.confirmations += 1
+            debt.waivers.append(Waiver(self.application_id, self.business_date, debt.confirmations, self.lines))
+            for line in self.lines:
+                debt.penalty_waived[line.item_key] = debt.penalty_waived.get(line.item_key, ZERO) + line.amount
+
+    class Settled(DealerAggregate.Event):
+        """结清: everything received or waived; closed by an approved settlement application."""
+
+        application_id: UUID
+
+        def apply(self, debt: Debt) -> None:
+            debt.status = DebtStatus.SETTLED
+            debt.settled_by = self.application_id
+
+    class DocumentsReleased(DealerAggregate.Event):
+        """After settlement the customer received the invoice (发票) and the certificate of
+        conformity (合格证)."""
+
+        invoice_number: str
+        certificate_number: str
+        released_to: str
+
+        def apply(self, debt: Debt) -> None:
+            debt.documents_released = True
+
     def refuse_second_creation(self) -> None:
         """Only a contract's approval opens its receivable: two openings at once mean two
         approvals raced, and the loser runs again and meets the contract's own state."""
@@ -519,6 +703,12 @@ class Debt(DealerAggregate):
         self.penalty_lines: list[PenaltyLine] = []
         self.opened_on = e.business_date
         self.accrued_through = e.business_date
+        self.waivers: list[Waiver] = []
+        self.penalty_waived = {k: ZERO for k in self.items}
+        self.pending_applications: dict[tuple[str, str | None], UUID] = {}
+        self.collector_id: UUID | None = None
+        self.settled_by: UUID | None = None
+        self.documents_released = False
 
     def _book_allocations(self, receipt: Receipt, allocations: tuple[Allocation, ...]) -> None:
         for sign, allocs in ((-1, receipt.allocations), (1, allocations)):
@@ -547,7 +737,7 @@ class Debt(DealerAggregate):
         return item.principal - paid.principal + item.interest - paid.interest
 
     def penalty_outstanding(self, key: str) -> Decimal:
-        return self.penalty_charged.get(key, ZERO) - self.paid[key].penalty
+        return self.penalty_charged.get(key, ZERO) - self.paid[key].penalty - self.penalty_waived.get(key, ZERO)
 
     @property
     def total_outstanding(self) -> Decimal:
@@ -562,7 +752,7 @@ class Debt(DealerAggregate):
         for key, paid in self.paid.items():
             book.principal[key] -= paid.principal
             book.interest[key] -= paid.interest
-            book.penalty[key] = self.penalty_charged.get(key, ZERO) - paid.penalty
+            book.penalty[key] = self.penalty_outstanding(key)
         return book
 
     def _replay(self, receipts: Sequence[Receipt], rates: PenaltyRates, through: date) -> _Replay:
@@ -570,17 +760,27 @@ class Debt(DealerAggregate):
         penalty of each day up to ``through``: the figures everything recorded must equal."""
         book = _Book(self.items.values())
         replay = _Replay()
-        by_day: dict[date, list[Receipt]] = {}
+        by_day: dict[date, list[Receipt | Waiver]] = {}
         for receipt in receipts:
             by_day.setdefault(receipt.value_date, []).append(receipt)
+        for waiver in self.waivers:
+            by_day.setdefault(waiver.day, []).append(waiver)
         first_penalty_day = self.opened_on + ONE_DAY
         first = min([first_penalty_day, *by_day])
         last = max([through, *by_day])
         for day in _days(first, last):
-            for receipt in by_day.get(day, ()):
-                replay.allocations[receipt.receipt_id], left = book.pay(receipt.amount, receipt.allocate_to)
+            # Receipts and waivers of one day in the order they were confirmed / approved.
+            for fact in sorted(by_day.get(day, ()), key=lambda f: f.sequence):
+                if isinstance(fact, Waiver):
+                    for line in fact.lines:
+                        if book.penalty[line.item_key] < line.amount:
+                            replay.waiver_conflicts.append(
+                                (fact.application_id, line.item_key, line.amount - book.penalty[line.item_key]))
+                        book.penalty[line.item_key] = max(ZERO, book.penalty[line.item_key] - line.amount)
+                    continue
+                replay.allocations[fact.receipt_id], left = book.pay(fact.amount, fact.allocate_to, fact.penalty_last)
                 if left:
-                    replay.left_over[receipt.receipt_id] = left
+                    replay.left_over[fact.receipt_id] = left
             if first_penalty_day <= day <= through:
                 rate = rates.on(day)
                 for key, overdue, amount in book.accrue(day, rate):
@@ -654,8 +854,10 @@ class Debt(DealerAggregate):
 
     def _require_open(self, act: str) -> None:
         if self.status != DebtStatus.OPEN:
-            raise DebtStateError(f"The receivable of contract {self.contract_number} is {self.status} (the contract "
-                                 f"was un-approved); it cannot be {act}.", state=str(self.status))
+            why = ("the contract was un-approved" if self.status == DebtStatus.CLOSED
+                   else "everything was received or waived and its settlement approved")
+            raise DebtStateError(f"The receivable of contract {self.contract_number} is {self.status} ({why}); "
+                                 f"it cannot be {act}.", state=str(self.status))
 
     # ------------------------------------------------------------ the schedule
     def generate_schedule(self, ctx: Context, method: ScheduleMethod, annual_rate: Decimal, months: int,
@@ -701,7 +903,7 @@ class Debt(DealerAggregate):
     # ------------------------------------------------------------ receipts
     def record_receipt(self, ctx: Context, receipt_id: UUID, amount: Decimal, value_date: date,
                        method: ReceiptMethod, reference: str | None = None,
-                       allocate_to: Sequence[str] = ()) -> None:
+                       allocate_to: Sequence[str] = (), penalty_last: bool = False) -> None:
         """收款: recorded now, counts once finance confirms it."""
         self._require_open("paid")
         amount = require_money(amount, "amount", positive=True)
@@ -730,7 +932,7 @@ class Debt(DealerAggregate):
         self._record(self.ReceiptRecorded, ctx, self.company_id, receipt_id=receipt_id, amount=amount,
                      value_date=value_date, method=str(method),
                      reference=require_text(reference, "reference", 100) if reference else None,
-                     allocate_to=targets)
+                     allocate_to=targets, penalty_last=penalty_last)
 
     def _receipt(self, receipt_id: UUID) -> Receipt:
         receipt = self.receipts.get(receipt_id)
@@ -795,6 +997,12 @@ class Debt(DealerAggregate):
                                    f"{' on the items it is directed to' if self.receipts[rid].allocate_to else ''}; "
                                    "over-payments are not taken. Reject it and record the right amount.",
                                    left_over=left)
+        if replay.waiver_conflicts:
+            application_id, key, short = replay.waiver_conflicts[0]
+            raise WaiverConflictError(
+                f"Penalty of {key} was waived by application {application_id}; with this change the penalty left "
+                f"on that day would be {short} less than was waived. Reject the receipt (or keep the one to be "
+                "reversed) and ask finance to correct it another way.", application_id=str(application_id))
         recorded = self.recorded_penalty()
         corrections: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]] = {}
         new_days: dict[tuple[str, date], tuple[Decimal, Decimal, Decimal]] = {}
@@ -839,6 +1047,141 @@ class Debt(DealerAggregate):
             return False
         self._record(self.PenaltyAccrued, ctx, self.company_id, through=through, lines=_lines(per_day))
         return True
+
+
+    # ------------------------------------------------------------ collection (催收)
+    def overdue_facts(self, as_of: date) -> OverdueFacts:
+        overdue = [k for k in self.item_order() if self.items[k].due_date < as_of and self.outstanding(k) > 0]
+        oldest = overdue[0] if overdue else None
+        return OverdueFacts(
+            as_of=as_of,
+            overdue_amount=sum((self.outstanding(k) for k in overdue), ZERO),
+            days_past_due=(as_of - self.items[oldest].due_date).days if oldest else 0,
+            oldest_overdue_item=oldest,
+            principal_outstanding=sum((self.outstanding(k) for k in self.items), ZERO),
+            penalty_outstanding=sum((self.penalty_outstanding(k) for k in self.items), ZERO))
+
+    def require_overdue(self, ctx: Context, act: str) -> OverdueFacts:
+        self._require_open(act)
+        facts = self.overdue_facts(ctx.business_date)
+        if facts.overdue_amount <= 0:
+            raise DebtNotOverdueError(f"Nothing of contract {self.contract_number} is overdue on {ctx.business_date}; "
+                                      f"it cannot be {act}.")
+        return facts
+
+    def assign_collector(self, ctx: Context, collector_id: UUID, collector_name: str) -> None:
+        self.require_overdue(ctx, "given to a collector")
+        if collector_id == self.collector_id:
+            raise NothingChangedError(f"{collector_name} already collects contract {self.contract_number}.")
+        self._record(self.CollectorAssigned, ctx, self.company_id, collector_id=collector_id,
+                     collector_name=collector_name)
+
+    def write_log(self, ctx: Context, contact_date: date, contact_person: str, channel: ContactChannel,
+                  result: str, promised_date: date | None = None, promised_amount: Decimal | None = None,
+                  log_id: UUID | None = None) -> UUID:
+        self._require_open("given a collection log")
+        if contact_date > ctx.business_date:
+            raise InvalidValueError(f"The contact date {contact_date} is in the future; write the log after the "
+                                    "contact.", field="contact_date")
+        if contact_date < self.opened_on:
+            raise InvalidValueError(f"The contact date {contact_date} is before the receivable opened "
+                                    f"({self.opened_on}).", field="contact_date")
+        if promised_date is not None and promised_date < contact_date:
+            raise InvalidValueError("The promised payment date is on or after the contact date.",
+                                    field="promised_date")
+        if promised_amount is not None:
+            promised_amount = require_money(promised_amount, "promised_amount", positive=True)
+            if promised_date is None:
+                raise InvalidValueError("A promised amount comes with the promised payment date.",
+                                        field="promised_date")
+        log = CollectionLog(log_id or uuid4(), contact_date, require_text(contact_person, "contact_person", 100),
+                            ContactChannel(channel), require_text(result, "result", 2000), promised_date,
+                            promised_amount)
+        self._record(self.CollectionLogged, ctx, self.company_id, log=log)
+        return log.log_id
+
+    def open_application(self, ctx: Context, application_id: UUID, document_type: str,
+                         serial_number: str | None) -> None:
+        # A machine still locked when the debt is settled can be unlocked after it.
+        if not (self.status == DebtStatus.SETTLED and document_type == "machine_unlock"):
+            self._require_open("given a collection application")
+        pending = self.pending_applications.get((document_type, serial_number))
+        if pending is not None:
+            what = f"{document_type.replace('_', ' ')}" + (f" of machine {serial_number}" if serial_number else "")
+            raise ApplicationPendingError(f"A {what} application ({pending}) of contract {self.contract_number} is "
+                                          "still open; it is decided or finished first.",
+                                          application_id=str(pending))
+        self._record(self.ApplicationOpened, ctx, self.company_id, application_id=application_id,
+                     document_type=document_type, serial_number=serial_number)
+
+    def close_application(self, ctx: Context, application_id: UUID, outcome: str) -> None:
+        if application_id in self.pending_applications.values():
+            self._record(self.ApplicationClosed, ctx, self.company_id, application_id=application_id, outcome=outcome)
+
+    def check_waiver(self, amount: Decimal) -> Decimal:
+        """利息减免 only once every item's principal and interest is received, and for no more
+        than the penalty outstanding."""
+        self._require_open("given a waiver")
+        amount = require_money(amount, "amount", positive=True)
+        if waiting := [r for r in self.receipts.values() if r.status == ReceiptStatus.RECORDED]:
+            raise DebtOutstandingError(f"Contract {self.contract_number} has {len(waiting)} receipt(s) waiting for "
+                                       "confirmation; finance confirms or rejects them before a waiver.")
+        unpaid = sum((self.outstanding(k) for k in self.items), ZERO)
+        if unpaid > 0:
+            raise PrincipalOutstandingError(
+                f"{unpaid} of principal and interest of contract {self.contract_number} is still unpaid; penalty "
+                "interest is waived only once all of it is received.", principal_outstanding=unpaid)
+        penalty = sum((self.penalty_outstanding(k) for k in self.items), ZERO)
+        if amount > penalty:
+            raise WaiverExceedsPenaltyError(f"{amount} is more than the penalty outstanding on contract "
+                                            f"{self.contract_number} ({penalty}).", penalty_outstanding=penalty,
+                                            field="amount")
+        return amount
+
+    def waive_penalty(self, ctx: Context, application_id: UUID, amount: Decimal) -> None:
+        """Takes ``amount`` off the penalty outstanding, oldest item first."""
+        left = self.check_waiver(amount)
+        lines = []
+        for key in self.item_order():
+            take = min(left, self.penalty_outstanding(key))
+            if take > 0:
+                lines.append(WaiverLine(key, take))
+                left -= take
+        self._record(self.PenaltyWaived, ctx, self.company_id, application_id=application_id, lines=tuple(lines))
+        self.close_application(ctx, application_id, "waived")
+
+    def check_settlement(self, application_id: UUID | None = None) -> None:
+        self._require_open("settled")
+        if others := [a for a in self.pending_applications.values() if a != application_id]:
+            raise DebtOutstandingError(f"Contract {self.contract_number} has {len(others)} collection application(s) "
+                                       f"still open ({', '.join(map(str, others))}); they are decided or finished "
+                                       "before settlement.", application_id=str(others[0]))
+        if waiting := [r for r in self.receipts.values() if r.status == ReceiptStatus.RECORDED]:
+            raise DebtOutstandingError(f"Contract {self.contract_number} has {len(waiting)} receipt(s) waiting for "
+                                       "confirmation; finance confirms or rejects them before settlement.")
+        owed = {k: self.outstanding(k) + self.penalty_outstanding(k) for k in self.item_order()}
+        if owed := {k: v for k, v in owed.items() if v > 0}:
+            raise DebtOutstandingError(
+                f"Contract {self.contract_number} still owes {sum(owed.values(), ZERO)} "
+                f"({', '.join(f'{k} {v}' for k, v in owed.items())}); it is settled once everything is received "
+                "or waived.", outstanding=sum(owed.values(), ZERO))
+
+    def settle(self, ctx: Context, application_id: UUID) -> None:
+        self.check_settlement(application_id)
+        self._record(self.Settled, ctx, self.company_id, application_id=application_id)
+        self.close_application(ctx, application_id, "settled")
+
+    def release_documents(self, ctx: Context, invoice_number: str, certificate_number: str, released_to: str) -> None:
+        if self.status != DebtStatus.SETTLED:
+            raise DebtStateError(f"The receivable of contract {self.contract_number} is {self.status}; the invoice "
+                                 "and certificate are released after settlement.", state=str(self.status))
+        if self.documents_released:
+            raise DocumentsAlreadyReleasedError(f"The documents of contract {self.contract_number} were already "
+                                                "released.")
+        self._record(self.DocumentsReleased, ctx, self.company_id,
+                     invoice_number=require_text(invoice_number, "invoice_number", 100),
+                     certificate_number=require_text(certificate_number, "certificate_number", 100),
+                     released_to=require_text(released_to, "released_to", 100))
 
 
 def _generate(method: ScheduleMethod | str, financed: Decimal, annual_rate: Decimal, months: int,

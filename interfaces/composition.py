@@ -18,6 +18,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from application.access import AccessService
+from application.collection import CollectionService
 from application.approvals import ApprovalRuleService
 from application.delivery import DeliveryService
 from application.history import HistoryService
@@ -107,6 +108,7 @@ class BackOffice:
         self.history = HistoryService(self.commands)
         self.receivables = ReceivableService(
             self.commands, BulkLoader(self.ledger.recorder, self.ledger.mapper, settings.uses_postgres).load)
+        self.collection = CollectionService(self.commands, self.approval_rules, self.access)
         self.today = today
         self.projections: dict[str, ProjectionRunner] = {
             p.name: ProjectionRunner(p(), self.ledger.recorder, self.ledger.mapper, self.views,

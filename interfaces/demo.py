@@ -17,7 +17,8 @@ from domain.contracts import AgreedAccessory, CommercialTerms, InstallmentTerms,
 from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
-from domain.receivables import ReceiptMethod
+from domain.collection import COLLECTION_DOCUMENTS
+from domain.receivables import ContactChannel, ReceiptMethod
 from interfaces.composition import BackOffice
 
 COMPANIES = [("HF", "Hefei (headquarters)"), ("CZ", "Chuzhou"), ("CHZ", "Chizhou")]
@@ -160,7 +161,9 @@ def load_sales(backoffice: BackOffice, company: dict[str, UUID]) -> None:
     backoffice.receivables.record_receipt(chen, scenario, Decimal("80000.00"), today, ReceiptMethod.BANK_TRANSFER,
                                           "Down payment, bank slip 0001",
                                           idempotency_key="demo:receipt:scenario:down-payment")
-    load_receivables(backoffice, company, earthworks)
+    overdue_sale = load_receivables(backoffice, company, earthworks)
+    if overdue_sale is not None:
+        load_collection(backoffice, overdue_sale)
 
     with_clerk = draft(li, "farmer", farmer, zhang, xe60, "172000.00")
     contracts.submit_to_clerk(li, with_clerk, idempotency_key="demo:contract:farmer:submit")
@@ -189,7 +192,7 @@ def load_delivery(backoffice: BackOffice, scenario: UUID, company: dict[str, UUI
                             "Hydraulic fault on delivery", idempotency_key="demo:delivery:swap")
 
 
-def load_receivables(backoffice: BackOffice, company: dict[str, UUID], earthworks: UUID) -> None:
+def load_receivables(backoffice: BackOffice, company: dict[str, UUID], earthworks: UUID) -> UUID | None:
     """SCENARIO.md's penalty example, replayed on its own dates: Hefei's penalty rates
     (0.05 % a day from 2026-01-01, 0.06 % from 2026-04-15); a second SY215C sale to Hefei
     Earthworks approved on 2025-12-15 with the same terms; down payment, January and
@@ -242,6 +245,41 @@ def load_receivables(backoffice: BackOffice, company: dict[str, UUID], earthwork
         on(date(2026, 4, 18))
         backoffice.accrue_penalties(SYSTEM, date(2026, 4, 17))     # the daily runs of 04-01 … 04-17
         paid(date(2026, 4, 18), "10000.00", "april-10", value_date=date(2026, 4, 10))
+        # The machine of that sale went out in December.
+        on(date(2025, 12, 16))
+        backoffice.stock.receive_machine(SYSTEM, "SY215C-0021", ids.machine_model_id("SY215C"),
+                                         ids.warehouse_id(company["HF"], "MAIN"), MachineNature.PURCHASED_SAMPLE,
+                                         idempotency_key="demo:machine:SY215C-0021")
+        backoffice.deliveries.pick_machine(wang, sale, "SY215C-0021", idempotency_key="demo:overdue:pick")
+        backoffice.deliveries.review_outbound(sun, sale, 1, idempotency_key="demo:overdue:review")
+        backoffice.deliveries.dispatch(user("keeper.hf"), sale, 1, idempotency_key="demo:overdue:dispatch")
     finally:
         backoffice.commands.today = clock
     backoffice.accrue_penalties(SYSTEM, today - timedelta(days=1))
+    return sale
+
+
+def load_collection(backoffice: BackOffice, overdue_sale: UUID) -> None:
+    """Collection of the overdue sale: approval rules for every collection application
+    (the sales manager of the company decides; from 100,000.00 the group's finance too),
+    the debt given to collector.zhang, a phone call logged, and a lock application of
+    its machine SY215C-0021 waiting on manager.zhao's queue."""
+    def user(name: str) -> Caller:
+        return backoffice.access.caller_of(backoffice.commands.get(ids.user_id(name), User, name))
+
+    for document in COLLECTION_DOCUMENTS:
+        backoffice.approval_rules.set_approval_rule(SYSTEM, document, None, [
+            AmountBand(Decimal("0.00"), (ApprovalStep("Sales manager", Role.APPROVER),)),
+            AmountBand(Decimal("100000.00"), (ApprovalStep("Sales manager", Role.APPROVER),
+                                              ApprovalStep("Group finance", Role.FINANCE, StepScope.GROUP))),
+        ], idempotency_key=f"demo:approval-rule:{document}")
+    collection, zhang = backoffice.collection, user("collector.zhang")
+    collection.assign_collector(user("finance.sun"), overdue_sale, zhang.user_id,
+                                idempotency_key="demo:collection:assign")
+    collection.write_collection_log(zhang, overdue_sale, date(2026, 4, 21), "Mr Liu, owner of Hefei Earthworks",
+                                    ContactChannel.PHONE, "Says the site has not paid him; promises part payment.",
+                                    date(2026, 4, 28), Decimal("10000.00"),
+                                    idempotency_key="demo:collection:log-1")
+    collection.apply_lock(zhang, overdue_sale, "SY215C-0021",
+                          "March installment overdue since 2026-03-31; promises not kept.",
+                          idempotency_key="demo:collection:lock")

@@ -9,20 +9,20 @@ from uuid import UUID
 
 from domain import ids
 from domain.access import Scope
-from domain.machines import MachineStatus, MachineUnit
+from domain.machines import MachineNature, MachineStatus, MachineUnit
 from projections.base import Projection, handles, page_bounds, scope_filter
 
 
 class MachineStockProjection(Projection):
     name = "machine_stock"
-    version = 2   # 2: the contract a unit is reserved for or out under
+    version = 3   # 2: the contract a unit is reserved for or out under; 3: locked remotely
     tables = ("machine_stock",)
     ddl = (
         "CREATE TABLE IF NOT EXISTS machine_stock (machine_id {uuid} PRIMARY KEY, serial_number TEXT NOT NULL,"
         " model_id {uuid} NOT NULL, model_code TEXT NOT NULL, company_id {uuid} NOT NULL,"
         " warehouse_id {uuid} NOT NULL, nature TEXT NOT NULL, status TEXT NOT NULL,"
         " received_on {date} NOT NULL, last_change_on {date} NOT NULL, contract_id {uuid}, contract_number TEXT,"
-        " version INTEGER NOT NULL)",
+        " locked {bool} NOT NULL DEFAULT FALSE, version INTEGER NOT NULL)",
         "CREATE UNIQUE INDEX IF NOT EXISTS machine_stock_serial ON machine_stock (serial_number)",
         "CREATE INDEX IF NOT EXISTS machine_stock_place ON machine_stock (company_id, warehouse_id, status)",
     )
@@ -59,6 +59,21 @@ class MachineStockProjection(Projection):
     def swapped_out(self, cur: Any, e: MachineUnit.SwappedOut) -> None:
         cur.execute("UPDATE machine_stock SET warehouse_id = %s WHERE machine_id = %s",
                     (e.warehouse_id, e.originator_id))
+        self._status(cur, e, MachineStatus.IN_STOCK, None, None)
+
+    @handles(MachineUnit.Locked, MachineUnit.Unlocked)
+    def lock_changed(self, cur: Any, e: Any) -> None:
+        cur.execute("UPDATE machine_stock SET locked = %s, last_change_on = %s, version = %s WHERE machine_id = %s",
+                    (isinstance(e, MachineUnit.Locked), e.business_date, e.originator_version, e.originator_id))
+
+    @handles(MachineUnit.Towed)
+    def towed(self, cur: Any, e: MachineUnit.Towed) -> None:
+        self._status(cur, e, MachineStatus.REPOSSESSED, e.contract_id, e.contract_number)
+
+    @handles(MachineUnit.RepossessionReceived)
+    def repossession_received(self, cur: Any, e: MachineUnit.RepossessionReceived) -> None:
+        cur.execute("UPDATE machine_stock SET warehouse_id = %s, nature = %s, locked = %s WHERE machine_id = %s",
+                    (e.warehouse_id, str(MachineNature.REPOSSESSED), False, e.originator_id))
         self._status(cur, e, MachineStatus.IN_STOCK, None, None)
 
     @staticmethod
@@ -99,12 +114,17 @@ class StockFilter:
 
 _COLUMNS = ("s.machine_id, s.serial_number, s.model_id, s.model_code, s.company_id, c.code AS company_code,"
             " s.warehouse_id, w.code AS warehouse_code, w.name AS warehouse_name, s.nature, s.status,"
-            " s.received_on, s.last_change_on, s.contract_id, s.contract_number")
+            " s.received_on, s.last_change_on, s.contract_id, s.contract_number, s.locked")
 _FROM = ("machine_stock s LEFT JOIN org_companies c ON c.company_id = s.company_id"
          " LEFT JOIN org_warehouses w ON w.warehouse_id = s.warehouse_id")
 
 EXPORT_COLUMNS = ("serial_number", "model_code", "company_code", "warehouse_code", "warehouse_name", "nature",
-                  "status", "contract_number", "received_on", "last_change_on", "machine_id")
+                  "status", "locked", "contract_number", "received_on", "last_change_on", "machine_id")
+
+
+def _shaped(row: dict[str, Any]) -> dict[str, Any]:
+    row["locked"] = bool(row["locked"])   # SQLite keeps booleans as 0 / 1
+    return row
 
 
 def list_stock(cur: Any, scope: Scope, flt: StockFilter, page: int, page_size: int) -> tuple[list[dict], int]:
@@ -114,7 +134,7 @@ def list_stock(cur: Any, scope: Scope, flt: StockFilter, page: int, page_size: i
     limit, offset = page_bounds(page, page_size)
     cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY s.serial_number LIMIT %s OFFSET %s",
                 [*params, limit, offset])
-    return cur.fetchall(), total
+    return [_shaped(r) for r in cur.fetchall()], total
 
 
 GROUPINGS = {"company": "s.company_id", "warehouse": "s.warehouse_id", "model": "s.model_code",
@@ -145,7 +165,7 @@ def export_stock(cur: Any, scope: Scope, flt: StockFilter, batch: int = 1000) ->
     while True:
         cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} AND s.serial_number > %s"
                     " ORDER BY s.serial_number LIMIT %s", [*params, last, batch])
-        rows = cur.fetchall()
+        rows = [_shaped(r) for r in cur.fetchall()]
         yield from rows
         if len(rows) < batch:
             return
@@ -155,4 +175,5 @@ def export_stock(cur: Any, scope: Scope, flt: StockFilter, batch: int = 1000) ->
 def get_machine(cur: Any, scope: Scope, machine_id: UUID) -> dict[str, Any] | None:
     where, params = scope_filter(scope, "s.company_id")
     cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.machine_id = %s AND {where}", [machine_id, *params])
-    return cur.fetchone()
+    row = cur.fetchone()
+    return _shaped(row) if row is not None else None

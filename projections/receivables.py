@@ -22,7 +22,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from domain.access import Scope
+from domain.collection import CollectionApplication
+from domain.machines import MachineUnit
 from domain.receivables import Debt, DebtItem, PenaltyPolicy, PenaltyRate
 from projections.base import Projection, handles, page_bounds, visible_filter
 
@@ -50,9 +54,9 @@ def bucket_of(days_past_due: int) -> str:
 
 class ReceivablesProjection(Projection):
     name = "receivables"
-    version = 1
+    version = 2   # 2: collection (collector, logs, applications, waivers, locks, settlement)
     tables = ("receivables", "receivable_items", "receivable_receipts", "receivable_allocations",
-              "receivable_entries", "penalty_rates")
+              "receivable_entries", "penalty_rates", "collection_logs", "collection_applications")
     ddl = (
         "CREATE TABLE IF NOT EXISTS receivables (debt_id {uuid} PRIMARY KEY, contract_id {uuid} NOT NULL,"
         " contract_number TEXT NOT NULL, company_id {uuid} NOT NULL, customer_id {uuid} NOT NULL,"
@@ -60,7 +64,11 @@ class ReceivablesProjection(Projection):
         " schedule_pending {bool} NOT NULL, financed_fen {bigint} NOT NULL, received_fen {bigint} NOT NULL,"
         " penalty_accrued_fen {bigint} NOT NULL, penalty_received_fen {bigint} NOT NULL,"
         " penalty_waived_fen {bigint} NOT NULL, penalty_accrued_through {date}, opened_on {date} NOT NULL,"
-        " last_change_on {date} NOT NULL, version INTEGER NOT NULL)",
+        " last_change_on {date} NOT NULL, version INTEGER NOT NULL, collector_id {uuid}, collector_name TEXT,"
+        " collector_assigned_on {date}, last_contact_date {date}, last_contact_result TEXT, promised_date {date},"
+        " promised_amount_fen {bigint}, locked_machines INTEGER NOT NULL DEFAULT 0, settled_on {date},"
+        " documents_released_on {date}, invoice_number TEXT, certificate_number TEXT)",
+        "CREATE INDEX IF NOT EXISTS receivables_collector ON receivables (collector_id)",
         "CREATE UNIQUE INDEX IF NOT EXISTS receivables_contract ON receivables (contract_id)",
         "CREATE INDEX IF NOT EXISTS receivables_company ON receivables (company_id, status)",
         "CREATE INDEX IF NOT EXISTS receivables_customer ON receivables (customer_id)",
@@ -68,14 +76,14 @@ class ReceivablesProjection(Projection):
         " kind TEXT NOT NULL, due_date {date} NOT NULL, principal_fen {bigint} NOT NULL,"
         " interest_fen {bigint} NOT NULL, principal_paid_fen {bigint} NOT NULL, interest_paid_fen {bigint} NOT NULL,"
         " unpaid_fen {bigint} NOT NULL, penalty_accrued_fen {bigint} NOT NULL, penalty_paid_fen {bigint} NOT NULL,"
-        " PRIMARY KEY (debt_id, item_key))",
+        " penalty_waived_fen {bigint} NOT NULL DEFAULT 0, PRIMARY KEY (debt_id, item_key))",
         "CREATE INDEX IF NOT EXISTS receivable_items_due ON receivable_items (due_date, debt_id)",
         "CREATE TABLE IF NOT EXISTS receivable_receipts (receipt_id {uuid} PRIMARY KEY, debt_id {uuid} NOT NULL,"
         " contract_id {uuid} NOT NULL, contract_number TEXT NOT NULL, company_id {uuid} NOT NULL,"
         " customer_id {uuid} NOT NULL, owner_id {uuid} NOT NULL, amount_fen {bigint} NOT NULL,"
         " value_date {date} NOT NULL, method TEXT NOT NULL, reference TEXT, allocate_to TEXT NOT NULL,"
         " status TEXT NOT NULL, recorded_on {date} NOT NULL, recorded_by {uuid} NOT NULL, decided_on {date},"
-        " decided_by {uuid}, reason TEXT)",
+        " decided_by {uuid}, reason TEXT, penalty_last {bool} NOT NULL DEFAULT FALSE)",
         "CREATE INDEX IF NOT EXISTS receivable_receipts_status ON receivable_receipts (company_id, status, recorded_on)",
         "CREATE INDEX IF NOT EXISTS receivable_receipts_debt ON receivable_receipts (debt_id)",
         "CREATE TABLE IF NOT EXISTS receivable_allocations (receipt_id {uuid} NOT NULL, item_key TEXT NOT NULL,"
@@ -90,6 +98,23 @@ class ReceivablesProjection(Projection):
         "CREATE TABLE IF NOT EXISTS penalty_rates (company_id {uuid} NOT NULL, effective_from {date} NOT NULL,"
         " daily_rate TEXT NOT NULL, grace_days INTEGER NOT NULL, set_on {date} NOT NULL, set_by {uuid} NOT NULL,"
         " PRIMARY KEY (company_id, effective_from))",
+        "CREATE TABLE IF NOT EXISTS collection_logs (log_id {uuid} PRIMARY KEY, debt_id {uuid} NOT NULL,"
+        " contract_id {uuid} NOT NULL, contract_number TEXT NOT NULL, company_id {uuid} NOT NULL,"
+        " customer_id {uuid} NOT NULL, owner_id {uuid} NOT NULL, written_by {uuid} NOT NULL,"
+        " contact_date {date} NOT NULL, contact_person TEXT NOT NULL, channel TEXT NOT NULL, result TEXT NOT NULL,"
+        " promised_date {date}, promised_amount_fen {bigint}, written_on {date} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS collection_logs_debt ON collection_logs (debt_id, contact_date)",
+        "CREATE TABLE IF NOT EXISTS collection_applications (application_id {uuid} PRIMARY KEY,"
+        " debt_id {uuid} NOT NULL, contract_id {uuid} NOT NULL, contract_number TEXT NOT NULL,"
+        " company_id {uuid} NOT NULL, customer_id {uuid} NOT NULL, owner_id {uuid} NOT NULL,"
+        " document_type TEXT NOT NULL, serial_number TEXT, amount_fen {bigint} NOT NULL, status TEXT NOT NULL,"
+        " applied_by {uuid} NOT NULL, applied_on {date} NOT NULL, statement TEXT, overdue_amount_fen {bigint} NOT NULL,"
+        " days_past_due INTEGER NOT NULL, principal_outstanding_fen {bigint} NOT NULL,"
+        " penalty_outstanding_fen {bigint} NOT NULL, decided_on {date}, decided_by {uuid}, decision_reason TEXT,"
+        " done_on {date}, done_by {uuid}, details TEXT)",
+        "CREATE INDEX IF NOT EXISTS collection_applications_debt ON collection_applications (debt_id, document_type)",
+        "CREATE INDEX IF NOT EXISTS collection_applications_status ON collection_applications"
+        " (company_id, status, applied_on)",
     )
 
     # ------------------------------------------------------------ opening and closing
@@ -154,10 +179,11 @@ class ReceivablesProjection(Projection):
     def receipt_recorded(self, cur: Any, e: Debt.ReceiptRecorded) -> None:
         cur.execute("INSERT INTO receivable_receipts (receipt_id, debt_id, contract_id, contract_number, company_id,"
                     " customer_id, owner_id, amount_fen, value_date, method, reference, allocate_to, status,"
-                    " recorded_on, recorded_by) SELECT %s, debt_id, contract_id, contract_number, company_id,"
-                    " customer_id, owner_id, %s, %s, %s, %s, %s, 'recorded', %s, %s FROM receivables WHERE debt_id = %s",
+                    " recorded_on, recorded_by, penalty_last) SELECT %s, debt_id, contract_id, contract_number,"
+                    " company_id, customer_id, owner_id, %s, %s, %s, %s, %s, 'recorded', %s, %s, %s FROM receivables"
+                    " WHERE debt_id = %s",
                     (e.receipt_id, fen(e.amount), e.value_date, e.method, e.reference, ",".join(e.allocate_to),
-                     e.business_date, e.actor_id, e.originator_id))
+                     e.business_date, e.actor_id, e.penalty_last, e.originator_id))
         self._touch(cur, e)
 
     @handles(Debt.ReceiptRejected)
@@ -258,6 +284,104 @@ class ReceivablesProjection(Projection):
         cur.execute("UPDATE receivables SET penalty_accrued_fen = penalty_accrued_fen + %s, last_change_on = %s,"
                     f" version = %s{extra} WHERE debt_id = %s", params)
 
+    # ------------------------------------------------------------ collection (催收)
+    @handles(Debt.CollectorAssigned)
+    def collector_assigned(self, cur: Any, e: Debt.CollectorAssigned) -> None:
+        cur.execute("UPDATE receivables SET collector_id = %s, collector_name = %s, collector_assigned_on = %s"
+                    " WHERE debt_id = %s", (e.collector_id, e.collector_name, e.business_date, e.originator_id))
+        self._touch(cur, e)
+
+    @handles(Debt.CollectionLogged)
+    def collection_logged(self, cur: Any, e: Debt.CollectionLogged) -> None:
+        log = e.log
+        promised = fen(log.promised_amount) if log.promised_amount is not None else None
+        cur.execute("INSERT INTO collection_logs (log_id, debt_id, contract_id, contract_number, company_id,"
+                    " customer_id, owner_id, written_by, contact_date, contact_person, channel, result, promised_date,"
+                    " promised_amount_fen, written_on) SELECT %s, debt_id, contract_id, contract_number, company_id,"
+                    " customer_id, owner_id, %s, %s, %s, %s, %s, %s, %s, %s FROM receivables WHERE debt_id = %s",
+                    (log.log_id, e.actor_id, log.contact_date, log.contact_person, str(log.channel), log.result,
+                     log.promised_date, promised, e.business_date, e.originator_id))
+        # The latest contact by its date (a log written late for an earlier contact does not replace it).
+        cur.execute("UPDATE receivables SET last_contact_date = %s, last_contact_result = %s, promised_date = %s,"
+                    " promised_amount_fen = %s WHERE debt_id = %s AND (last_contact_date IS NULL"
+                    " OR last_contact_date <= %s)",
+                    (log.contact_date, log.result[:500], log.promised_date, promised, e.originator_id,
+                     log.contact_date))
+        self._touch(cur, e)
+
+    @handles(Debt.ApplicationOpened, Debt.ApplicationClosed)
+    def application_bookkeeping(self, cur: Any, e: Any) -> None:
+        self._touch(cur, e)
+
+    @handles(Debt.PenaltyWaived)
+    def penalty_waived(self, cur: Any, e: Debt.PenaltyWaived) -> None:
+        for n, line in enumerate(e.lines):
+            cur.execute("UPDATE receivable_items SET penalty_waived_fen = penalty_waived_fen + %s"
+                        " WHERE debt_id = %s AND item_key = %s", (fen(line.amount), e.originator_id, line.item_key))
+            self._entry(cur, e, n, e.business_date, "penalty_waiver",
+                        f"Penalty interest waived (利息减免) {line.item_key}: application {e.application_id}", 0,
+                        fen(line.amount), item_key=line.item_key)
+        cur.execute("UPDATE receivables SET penalty_waived_fen = penalty_waived_fen + %s WHERE debt_id = %s",
+                    (sum(fen(line.amount) for line in e.lines), e.originator_id))
+        self._touch(cur, e)
+
+    @handles(Debt.Settled)
+    def settled(self, cur: Any, e: Debt.Settled) -> None:
+        cur.execute("UPDATE receivables SET settled_on = %s WHERE debt_id = %s", (e.business_date, e.originator_id))
+        self._touch(cur, e, status="settled")
+
+    @handles(Debt.DocumentsReleased)
+    def documents_released(self, cur: Any, e: Debt.DocumentsReleased) -> None:
+        cur.execute("UPDATE receivables SET documents_released_on = %s, invoice_number = %s, certificate_number = %s"
+                    " WHERE debt_id = %s", (e.business_date, e.invoice_number, e.certificate_number, e.originator_id))
+        self._touch(cur, e)
+
+    @handles(MachineUnit.Locked, MachineUnit.Unlocked, MachineUnit.RepossessionReceived)
+    def machine_lock(self, cur: Any, e: Any) -> None:
+        if isinstance(e, MachineUnit.RepossessionReceived) and not e.lock_lifted:
+            return
+        change = 1 if isinstance(e, MachineUnit.Locked) else -1
+        cur.execute("UPDATE receivables SET locked_machines = locked_machines + %s WHERE contract_id = %s",
+                    (change, e.contract_id))
+
+    @handles(CollectionApplication.Applied)
+    def application_made(self, cur: Any, e: CollectionApplication.Applied) -> None:
+        f = e.facts
+        cur.execute("INSERT INTO collection_applications (application_id, debt_id, contract_id, contract_number,"
+                    " company_id, customer_id, owner_id, document_type, serial_number, amount_fen, status, applied_by,"
+                    " applied_on, statement, overdue_amount_fen, days_past_due, principal_outstanding_fen,"
+                    " penalty_outstanding_fen) SELECT %s, debt_id, contract_id, contract_number, company_id,"
+                    " customer_id, owner_id, %s, %s, %s, 'in_approval', %s, %s, %s, %s, %s, %s, %s"
+                    " FROM receivables WHERE debt_id = %s",
+                    (e.originator_id, str(e.document_type), e.serial_number, fen(e.amount), e.actor_id,
+                     e.business_date, e.reason, fen(f.overdue_amount), f.days_past_due,
+                     fen(f.principal_outstanding), fen(f.penalty_outstanding), e.debt_id))
+
+    @handles(CollectionApplication.Approved, CollectionApplication.Rejected)
+    def application_decided(self, cur: Any, e: Any) -> None:
+        status = "approved" if isinstance(e, CollectionApplication.Approved) else "rejected"
+        cur.execute("UPDATE collection_applications SET status = %s, decided_on = %s, decided_by = %s,"
+                    " decision_reason = %s WHERE application_id = %s",
+                    (status, e.business_date, e.actor_id, e.reason, e.originator_id))
+
+    @handles(CollectionApplication.LockRegistered, CollectionApplication.UnlockRegistered,
+             CollectionApplication.TowRegistered, CollectionApplication.MachineReceivedBack)
+    def application_carried_out(self, cur: Any, e: Any) -> None:
+        if isinstance(e, CollectionApplication.TowRegistered):
+            status, details = "towed", {"towed_on": e.towed_on, "place": e.place, "people": list(e.people)}
+        elif isinstance(e, CollectionApplication.MachineReceivedBack):
+            status, details = "done", {"warehouse_id": e.warehouse_id}
+        elif isinstance(e, CollectionApplication.LockRegistered):
+            status, details = "done", {"locked_at": e.locked_at}
+        else:
+            status, details = "done", {"unlocked_at": e.unlocked_at}
+        cur.execute("SELECT details FROM collection_applications WHERE application_id = %s", (e.originator_id,))
+        row = cur.fetchone()
+        merged = {**(_json_decode(row["details"]) if row and row["details"] else {}), **details}
+        cur.execute("UPDATE collection_applications SET status = %s, done_on = %s, done_by = %s, details = %s"
+                    " WHERE application_id = %s",
+                    (status, e.business_date, e.actor_id, _json_encode(merged), e.originator_id))
+
     # ------------------------------------------------------------ rates
     @handles(PenaltyPolicy.Created, PenaltyPolicy.RateSet)
     def rate_set(self, cur: Any, e: Any) -> None:
@@ -289,6 +413,21 @@ class ReceivablesProjection(Projection):
                     [e.business_date, e.originator_version, *params, e.originator_id])
 
 
+_encoder = msgspec.json.Encoder(decimal_format="string")
+
+
+def _json_encode(value: Any) -> str:
+    return _encoder.encode(value).decode()
+
+
+def _json_decode(text: str) -> Any:
+    return msgspec.json.decode(text)
+
+
+def _opt_date(value: Any) -> date | None:
+    return None if value is None else _as_date(value)
+
+
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
@@ -302,6 +441,7 @@ class ReceivableFilter:
     status: str | None = None
     aging: str | None = None          # one of BUCKETS' names
     overdue_only: bool = False
+    collector_id: UUID | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -317,6 +457,12 @@ def _figures(as_of: date) -> tuple[str, list[Any]]:
         " r.customer_id, cu.name AS customer_name, r.owner_id, u.username AS salesperson, r.status, r.payment,"
         " r.schedule_method, r.schedule_pending, r.financed_fen, r.received_fen, r.penalty_accrued_fen,"
         " r.penalty_received_fen, r.penalty_waived_fen, r.penalty_accrued_through, r.opened_on, r.last_change_on,"
+        " r.collector_id, r.collector_name, r.collector_assigned_on, r.last_contact_date, r.last_contact_result,"
+        " r.promised_date, r.promised_amount_fen, r.locked_machines, r.settled_on, r.documents_released_on,"
+        " (SELECT MAX(a.status) FROM collection_applications a WHERE a.debt_id = r.debt_id"
+        "   AND a.document_type = 'tow' AND a.status IN ('in_approval', 'approved', 'towed')) AS tow_state,"
+        " (SELECT COUNT(*) FROM collection_applications a WHERE a.debt_id = r.debt_id"
+        "   AND a.status IN ('in_approval', 'approved', 'towed')) AS open_applications,"
         " (SELECT COALESCE(SUM(i.principal_fen + i.interest_fen), 0) FROM receivable_items i"
         "   WHERE i.debt_id = r.debt_id) AS charged_fen,"
         " (SELECT COALESCE(SUM(i.principal_fen - i.principal_paid_fen), 0) FROM receivable_items i"
@@ -338,7 +484,8 @@ def _figures(as_of: date) -> tuple[str, list[Any]]:
 def _where(scope: Scope, own_only: UUID | None, flt: ReceivableFilter, as_of: date) -> tuple[str, list[Any]]:
     where, params = visible_filter(scope, "x.company_id", "x.owner_id", own_only)
     for column, value in (("x.company_id", flt.company_id), ("x.customer_id", flt.customer_id),
-                          ("x.owner_id", flt.owner_id), ("x.status", flt.status)):
+                          ("x.owner_id", flt.owner_id), ("x.status", flt.status),
+                          ("x.collector_id", flt.collector_id)):
         if value is not None:
             where += f" AND {column} = %s"
             params.append(value)
@@ -381,7 +528,28 @@ def _shape(row: dict[str, Any], as_of: date) -> dict[str, Any]:
         "oldest_overdue_date": oldest,
         "days_past_due": days,
         "aging_bucket": bucket_of(days),
+        "collection": {
+            "collector_id": row["collector_id"],
+            "collector_name": row["collector_name"],
+            "assigned_on": _opt_date(row["collector_assigned_on"]),
+            "last_contact_date": _opt_date(row["last_contact_date"]),
+            "last_contact_result": row["last_contact_result"],
+            "promised_date": _opt_date(row["promised_date"]),
+            "promised_amount": yuan(row["promised_amount_fen"]) if row["promised_amount_fen"] is not None else None,
+            "locked": row["locked_machines"] > 0,
+            "locked_machines": row["locked_machines"],
+            "tow_pending": row["tow_state"] is not None,
+            "tow_state": row["tow_state"],
+            "open_applications": row["open_applications"],
+            "settled": row["status"] == "settled",
+            "settled_on": _opt_date(row["settled_on"]),
+            "documents_released_on": _opt_date(row["documents_released_on"]),
+        },
     })
+    for key in ("collector_id", "collector_name", "collector_assigned_on", "last_contact_date", "last_contact_result",
+                "promised_date", "locked_machines", "settled_on", "documents_released_on", "tow_state",
+                "open_applications"):
+        shaped.pop(key, None)
     return shaped
 
 
@@ -417,16 +585,25 @@ def export_receivables(cur: Any, scope: Scope, own_only: UUID | None, flt: Recei
     page = 1
     while True:
         rows, _ = list_receivables(cur, scope, own_only, flt, as_of, page, batch)
-        yield from rows
+        yield from (_flat(r) for r in rows)
         if len(rows) < batch:
             return
         page += 1
 
 
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """An export row: the collection state as columns of their own."""
+    collection = row["collection"]
+    return {**row, "collector": collection["collector_name"], "last_contact_date": collection["last_contact_date"],
+            "promised_date": collection["promised_date"], "locked": collection["locked"],
+            "tow_state": collection["tow_state"], "settled_on": collection["settled_on"]}
+
+
 EXPORT_COLUMNS = ("contract_number", "company_code", "customer_name", "salesperson", "status", "payment",
                   "financed", "charged", "received", "principal_outstanding", "outstanding", "overdue_amount",
                   "penalty_accrued", "penalty_received", "penalty_waived", "penalty_outstanding", "next_due_date",
-                  "next_due_amount", "oldest_overdue_date", "days_past_due", "aging_bucket", "as_of", "contract_id")
+                  "next_due_amount", "oldest_overdue_date", "days_past_due", "aging_bucket", "collector",
+                  "last_contact_date", "promised_date", "locked", "tow_state", "settled_on", "as_of", "contract_id")
 
 
 def get_receivable(cur: Any, scope: Scope, own_only: UUID | None, contract_id: UUID,
@@ -441,7 +618,8 @@ def get_receivable(cur: Any, scope: Scope, own_only: UUID | None, contract_id: U
     shaped = _shape(row, as_of)
     _next_due_amounts(cur, [shaped])
     cur.execute("SELECT item_key, kind, due_date, principal_fen, interest_fen, principal_paid_fen, interest_paid_fen,"
-                " unpaid_fen, penalty_accrued_fen, penalty_paid_fen FROM receivable_items WHERE debt_id = %s"
+                " unpaid_fen, penalty_accrued_fen, penalty_paid_fen, penalty_waived_fen FROM receivable_items"
+                " WHERE debt_id = %s"
                 " ORDER BY due_date, kind, item_key", (shaped["debt_id"],))
     items = []
     for i in cur.fetchall():
@@ -450,13 +628,16 @@ def get_receivable(cur: Any, scope: Scope, own_only: UUID | None, contract_id: U
                       "principal": yuan(i["principal_fen"]), "interest": yuan(i["interest_fen"]),
                       "principal_paid": yuan(i["principal_paid_fen"]), "interest_paid": yuan(i["interest_paid_fen"]),
                       "unpaid": yuan(i["unpaid_fen"]), "penalty_accrued": yuan(i["penalty_accrued_fen"]),
-                      "penalty_paid": yuan(i["penalty_paid_fen"]),
-                      "penalty_outstanding": yuan(i["penalty_accrued_fen"] - i["penalty_paid_fen"]),
+                      "penalty_paid": yuan(i["penalty_paid_fen"]), "penalty_waived": yuan(i["penalty_waived_fen"]),
+                      "penalty_outstanding": yuan(i["penalty_accrued_fen"] - i["penalty_paid_fen"]
+                                                  - i["penalty_waived_fen"]),
                       "overdue": i["unpaid_fen"] > 0 and due < as_of,
                       "days_past_due": (as_of - due).days if i["unpaid_fen"] > 0 and due < as_of else 0})
     items.sort(key=lambda i: (i["due_date"], _rank(i["item"])))
     shaped["items"] = items
     shaped["receipts"] = _receipts_of(cur, shaped["debt_id"])
+    shaped["collection_logs"] = _logs_of(cur, shaped["debt_id"])
+    shaped["applications"] = _applications(cur, "a.debt_id = %s", [shaped["debt_id"]], 1, 1000)[0]
     return shaped
 
 
@@ -466,7 +647,7 @@ def _rank(key: str) -> int:
 
 def _receipts_of(cur: Any, debt_id: UUID) -> list[dict[str, Any]]:
     cur.execute("SELECT receipt_id, amount_fen, value_date, method, reference, allocate_to, status, recorded_on,"
-                " recorded_by, decided_on, decided_by, reason FROM receivable_receipts WHERE debt_id = %s"
+                " recorded_by, decided_on, decided_by, reason, penalty_last FROM receivable_receipts WHERE debt_id = %s"
                 " ORDER BY value_date, recorded_on, receipt_id", (debt_id,))
     receipts = [_receipt(r) for r in cur.fetchall()]
     for receipt in receipts:
@@ -482,6 +663,8 @@ def _receipt(r: dict[str, Any]) -> dict[str, Any]:
     shaped = {k: v for k, v in r.items() if k != "amount_fen"}
     shaped["amount"] = yuan(r["amount_fen"])
     shaped["allocate_to"] = [k for k in (r["allocate_to"] or "").split(",") if k]
+    if "penalty_last" in r:
+        shaped["penalty_last"] = bool(r["penalty_last"])
     return shaped
 
 
@@ -504,8 +687,8 @@ def list_receipts(cur: Any, scope: Scope, own_only: UUID | None, flt: ReceiptFil
     total = cur.fetchone()["n"]
     limit, offset = page_bounds(page, page_size)
     cur.execute("SELECT receipt_id, contract_id, contract_number, company_id, customer_id, amount_fen, value_date,"
-                " method, reference, allocate_to, status, recorded_on, recorded_by, decided_on, decided_by, reason"
-                f" FROM receivable_receipts WHERE {where} ORDER BY recorded_on, contract_number, receipt_id"
+                " method, reference, allocate_to, status, recorded_on, recorded_by, decided_on, decided_by, reason,"
+                f" penalty_last FROM receivable_receipts WHERE {where} ORDER BY recorded_on, contract_number, receipt_id"
                 " LIMIT %s OFFSET %s", [*params, limit, offset])
     return [_receipt(r) for r in cur.fetchall()], total
 
@@ -608,3 +791,78 @@ def debts_to_accrue(cur: Any, through: date, scope: Scope) -> list[UUID]:
                 " SELECT 1 FROM receivable_items i WHERE i.debt_id = r.debt_id AND i.unpaid_fen > 0"
                 f" AND i.due_date < %s) AND {where} ORDER BY r.debt_id", [through, through, *params])
     return [r["debt_id"] if isinstance(r["debt_id"], UUID) else UUID(r["debt_id"]) for r in cur.fetchall()]
+
+
+# ================================================================ collection
+def _logs_of(cur: Any, debt_id: UUID) -> list[dict[str, Any]]:
+    cur.execute("SELECT l.log_id, l.contact_date, l.contact_person, l.channel, l.result, l.promised_date,"
+                " l.promised_amount_fen, l.written_by, u.username AS written_by_name, l.written_on"
+                " FROM collection_logs l LEFT JOIN access_users u ON u.user_id = l.written_by"
+                " WHERE l.debt_id = %s ORDER BY l.contact_date DESC, l.written_on DESC, l.log_id", (debt_id,))
+    logs = []
+    for row in cur.fetchall():
+        amount = row.pop("promised_amount_fen")
+        logs.append({**row, "promised_amount": yuan(amount) if amount is not None else None})
+    return logs
+
+
+_APPLICATION = ("a.application_id, a.document_type, a.contract_id, a.contract_number, a.company_id,"
+                " c.code AS company_code, a.customer_id, cu.name AS customer_name, a.serial_number, a.amount_fen,"
+                " a.status, a.applied_by, u.username AS applied_by_name, a.applied_on, a.statement,"
+                " a.overdue_amount_fen, a.days_past_due, a.principal_outstanding_fen, a.penalty_outstanding_fen,"
+                " a.decided_on, a.decided_by, a.decision_reason, a.done_on, a.done_by, a.details")
+_APPLICATION_FROM = ("collection_applications a LEFT JOIN org_companies c ON c.company_id = a.company_id"
+                     " LEFT JOIN customers cu ON cu.customer_id = a.customer_id"
+                     " LEFT JOIN access_users u ON u.user_id = a.applied_by")
+
+
+def _application(row: dict[str, Any]) -> dict[str, Any]:
+    shaped = {k: v for k, v in row.items() if not k.endswith("_fen") and k != "details"}
+    shaped.update({
+        "amount": yuan(row["amount_fen"]),
+        "facts": {"overdue_amount": yuan(row["overdue_amount_fen"]), "days_past_due": row.get("days_past_due"),
+                  "principal_outstanding": yuan(row["principal_outstanding_fen"]),
+                  "penalty_outstanding": yuan(row["penalty_outstanding_fen"])},
+        "details": _json_decode(row["details"]) if row["details"] else None,
+    })
+    shaped.pop("days_past_due", None)
+    return shaped
+
+
+def _applications(cur: Any, where: str, params: list[Any], page: int,
+                  page_size: int) -> tuple[list[dict[str, Any]], int]:
+    cur.execute(f"SELECT COUNT(*) AS n FROM collection_applications a WHERE {where}", params)
+    total = cur.fetchone()["n"]
+    limit, offset = page_bounds(page, page_size)
+    cur.execute(f"SELECT {_APPLICATION} FROM {_APPLICATION_FROM} WHERE {where}"
+                " ORDER BY a.applied_on DESC, a.contract_number, a.application_id LIMIT %s OFFSET %s",
+                [*params, limit, offset])
+    return [_application(r) for r in cur.fetchall()], total
+
+
+@dataclass(frozen=True)
+class ApplicationFilter:
+    company_id: UUID | None = None
+    contract_id: UUID | None = None
+    document_type: str | None = None
+    status: str | None = None
+    applied_by: UUID | None = None
+
+
+def list_applications(cur: Any, scope: Scope, own_only: UUID | None, flt: ApplicationFilter, page: int,
+                      page_size: int) -> tuple[list[dict[str, Any]], int]:
+    """Collection applications, newest first: what each asked for, on which facts, and where it stands."""
+    where, params = visible_filter(scope, "a.company_id", "a.owner_id", own_only)
+    for column, value in (("a.company_id", flt.company_id), ("a.contract_id", flt.contract_id),
+                          ("a.document_type", flt.document_type), ("a.status", flt.status),
+                          ("a.applied_by", flt.applied_by)):
+        if value is not None:
+            where += f" AND {column} = %s"
+            params.append(value)
+    return _applications(cur, where, params, page, page_size)
+
+
+def get_application(cur: Any, scope: Scope, own_only: UUID | None, application_id: UUID) -> dict[str, Any] | None:
+    where, params = visible_filter(scope, "a.company_id", "a.owner_id", own_only)
+    rows, _ = _applications(cur, f"a.application_id = %s AND {where}", [application_id, *params], 1, 1)
+    return rows[0] if rows else None

@@ -68,7 +68,7 @@ class ReceivableController(Controller):
                        backoffice: OfficeDep, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.receivables.record_receipt(caller, contract_id, data.amount, data.value_date,
                                                             data.method, data.reference, data.allocate_to,
-                                                            idempotency_key))
+                                                            idempotency_key, data.penalty_last))
 
     @post("/{contract_id:uuid}/receipts/{receipt_id:uuid}/confirm", operation_id="ConfirmReceipt",
           sync_to_thread=True, summary="Finance confirms a receipt (收款确认), by someone other than who recorded it")
@@ -99,12 +99,13 @@ class ReceivableController(Controller):
                  customer_id: FromQuery[UUID | None] = None, owner_id: FromQuery[UUID | None] = None,
                  status: FromQuery[DebtStatus | None] = None, aging: FromQuery[AgingBucket | None] = None,
                  overdue_only: FromQuery[bool] = False, as_of: FromQuery[date | None] = None,
+                 collector_id: FromQuery[UUID | None] = None,
                  order: FromQuery[Order] = "contract", page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_RECEIVABLES)
         fresh(backoffice, "receivables", after)
         flt = receivables.ReceivableFilter(company_id, customer_id, owner_id, status and str(status), aging,
-                                           overdue_only)
+                                           overdue_only, collector_id)
         day = _day(as_of, "as_of") or backoffice.today()
         with backoffice.read() as cur:
             items, total = receivables.list_receivables(cur, caller.scope, caller.own_only, flt, day, page, page_size,

@@ -3,9 +3,9 @@ business rules are the domain's (answered 404/409/422)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -17,7 +17,7 @@ from domain.contracts import PaymentMethod, ScheduleMethod
 from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
-from domain.receivables import ReceiptMethod
+from domain.receivables import ContactChannel, ReceiptMethod
 
 Code = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.\- ]+$",
                            description="Short code, letters and digits; case and spaces are ignored.")]
@@ -282,6 +282,9 @@ class RecordReceiptRequest(Body):
     reference: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)] | None = None
     allocate_to: Annotated[list[ItemKey], Meta(max_length=130, description=(
         "Pay these items only, in this order (each: penalty, interest, principal). Empty: oldest due first."))] = []
+    penalty_last: Annotated[bool, Meta(description=(
+        "Pay interest and principal of every item before any penalty interest (the customer pays the principal "
+        "and applies for the penalty to be waived)."))] = False
 
 
 class ReceiptDecisionRequest(Body):
@@ -297,3 +300,64 @@ class SetPenaltyRateRequest(Body):
 
 class AccruePenaltiesRequest(Body):
     through: Annotated[date, Meta(description="Last day to accrue; a day that has ended.")]
+
+
+# ---------------------------------------------------------------- debt collection (催收)
+Statement = Annotated[str, Meta(min_length=1, max_length=2000, pattern=PLAIN,
+                                description="The applicant's statement of the facts and why; kept in the audit trail.")]
+
+
+class AssignCollectorRequest(Body):
+    collector_id: Annotated[UUID, Meta(description="A user with the collector role whose positions cover the "
+                                                   "contract's company.")]
+
+
+class CollectionLogRequest(Body):
+    contact_date: Annotated[date, Meta(description="The day of the contact; not in the future.")]
+    contact_person: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)]
+    channel: ContactChannel
+    result: Annotated[str, Meta(min_length=1, max_length=2000, pattern=PLAIN,
+                                description="What was said or agreed.")]
+    promised_date: Annotated[date, Meta(description="The day the customer promised to pay.")] | None = None
+    promised_amount: Money | None = None
+
+
+class InterestWaiverRequest(Body):
+    amount: Annotated[Money, Meta(description="Penalty interest to waive: at most the penalty outstanding.")]
+    reason: Statement
+
+
+class MachineApplicationRequest(Body):
+    serial_number: Serial
+    reason: Statement
+
+
+class SettlementRequest(Body):
+    reason: Statement
+
+
+class DecideApplicationRequest(Body):
+    decision: Literal["approve", "reject"]
+    reason: Reason | None = None
+
+
+class RegisterLockRequest(Body):
+    at: Annotated[datetime, Meta(tz=True, description="When it was done, with time zone (2026-11-23T09:30:00+08:00).")]
+
+
+class RegisterTowRequest(Body):
+    towed_on: date
+    place: Annotated[str, Meta(min_length=1, max_length=200, pattern=PLAIN)]
+    people: Annotated[list[Annotated[str, Meta(min_length=1, max_length=50, pattern=PLAIN)]],
+                      Meta(min_length=1, max_length=20, description="Who towed the machine.")]
+
+
+class ReceiveRepossessedRequest(Body):
+    warehouse_id: Annotated[UUID, Meta(description="A main warehouse of the contract's company.")]
+
+
+class ReleaseDocumentsRequest(Body):
+    invoice_number: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)]
+    certificate_number: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN,
+                                            description="Certificate of conformity (合格证) number.")]
+    released_to: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)]

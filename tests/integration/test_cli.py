@@ -46,7 +46,7 @@ def test_demo_loads_once_and_rebuild_reproduces_the_read_models(environment, cap
                 office.access.login("risk.manager", "demo-pass-2026").access_token).scope, StockFilter(), 1, 100)
             cur.execute("SELECT COUNT(*) AS n FROM machine_stock")
             all_machines = cur.fetchone()["n"]
-        assert all_machines == 52  # the 50 of the demo stock and the two of its swap
+        assert all_machines == 53  # the 50 of the demo stock, the two of its swap, the overdue sale's
         assert 0 < total < 50 and {r["company_code"] for r in rows} == {"CZ", "CHZ"}
     finally:
         office.stop()
@@ -57,7 +57,7 @@ def test_demo_loads_once_and_rebuild_reproduces_the_read_models(environment, cap
         assert all(r.position() == events for r in office.projections.values())
         with office.read() as cur:
             cur.execute("SELECT COUNT(*) AS n FROM machine_stock")
-            assert cur.fetchone()["n"] == 52
+            assert cur.fetchone()["n"] == 53
     finally:
         office.stop()
 
@@ -77,7 +77,11 @@ def test_openapi_names_every_operation_after_its_command(capsys):
             "GetMachineHistory", "ExportMachineStock", "CountMachineStock", "GenerateSchedule", "SetSchedule",
             "RecordReceipt", "ConfirmReceipt", "RejectReceipt", "ReverseReceipt", "SetPenaltyRate",
             "AccruePenalties", "ListReceivables", "GetReceivable", "GetCustomerStatement", "GetAgingReport",
-            "ExportReceivables", "ListReceipts", "ListPenaltyRates", "GetReceivableHistory"} <= operations
+            "ExportReceivables", "ListReceipts", "ListPenaltyRates", "GetReceivableHistory", "AssignCollector",
+            "WriteCollectionLog", "ApplyInterestWaiver", "ApplyLock", "RegisterLocked", "ApplyUnlock",
+            "RegisterUnlocked", "ApplyTow", "RegisterTow", "ApplySettlement", "DecideApplication",
+            "ListMyCollections", "ReceiveRepossessedMachine", "ReleaseSettlementDocuments",
+            "ListCollectionApplications", "GetCollectionApplication"} <= operations
 
 
 def test_accrue_penalties_runs_for_yesterday_by_default_and_twice_changes_nothing(environment, capsys):

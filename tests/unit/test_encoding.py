@@ -5,7 +5,7 @@ versions are upcast; corrupt data is refused with a clear error, never guessed a
 from __future__ import annotations
 
 import zlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -29,10 +29,12 @@ from domain.contracts import (
 )
 from domain.customers import Contact, Customer, CustomerTag, CustomerType, PartyKind
 from domain.base import Context, DealerAggregate
+from domain.collection import CollectionApplication
 from domain.commands import CommandRecord
 from domain.machines import MachineNature, MachineUnit
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
-from domain.receivables import Debt, DebtItem, ItemKind, PenaltyPolicy, PenaltyRate, ReceiptMethod
+from domain.receivables import (ContactChannel, Debt, DebtItem, ItemKind, OverdueFacts, PenaltyPolicy, PenaltyRate,
+                                ReceiptMethod)
 from domain.schedules import ScheduleLine
 from interfaces.persistence.encoding import MsgspecMapper
 from tests.unit.given import ACTOR, ctx
@@ -60,7 +62,7 @@ def one_of_every_event() -> list[DealerAggregate.Event]:
     record = CommandRecord.record(ctx(), "k", "ReceiveMachine", "fp", 201, '{"a": "1.10"}')
     sales = _sales_events(hefei, model, main)
     return ([e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()]
-            + sales + _receivable_events(hefei))
+            + sales + _receivable_events(hefei) + _collection_events(hefei, model, main))
 
 
 def _receivable_events(hefei: Company) -> list[DealerAggregate.Event]:
@@ -99,6 +101,85 @@ def _receivable_events(hefei: Company) -> list[DealerAggregate.Event]:
                  items=(DebtItem("FULL", ItemKind.FULL_PAYMENT, date(2026, 3, 2), Decimal("2500.00"),
                                  Decimal("0.00")),))
     return [*policy.collect_events(), *debt.collect_events()]
+
+
+def _collection_events(hefei: Company, model: MachineModel, main: Warehouse) -> list[DealerAggregate.Event]:
+    """Debt collection (催收) through every event: a collector, a log with a promise, a receipt
+    paying principal before penalty (``penalty_last``), a waiver of the penalty left, settlement
+    and the release of the documents; applications of every kind (two approval steps, a
+    rejection, lock, unlock, tow and the machine received back); the unit locked, unlocked,
+    towed and received back as a repossessed machine."""
+    def on(day: date, reason: str | None = None, actor: UUID = ACTOR) -> Context:
+        return ctx(reason, actor=actor, day=day)
+
+    finance, collector = uuid4(), uuid4()
+    rates = PenaltyPolicy.start(on(date(2025, 12, 1)), hefei.id,
+                                PenaltyRate(date(2026, 1, 1), Decimal("0.0005"))).rates
+    contract_id = uuid4()
+    items = (DebtItem("DP", ItemKind.DOWN_PAYMENT, date(2026, 1, 5), Decimal("500.00"), Decimal("0.00")),)
+    debt = Debt._start(Debt.Opened, uuid4(), on(date(2026, 1, 5)), hefei.id, contract_id=contract_id,
+                       contract_number="HF-20260105-COLLEC", contract_date=date(2026, 1, 1), customer_id=uuid4(),
+                       owner_id=ACTOR, payment="installment", financed=Decimal("0.00"), schedule_method="typed",
+                       items=items)
+    debt.accrue_penalties(on(date(2026, 1, 16)), date(2026, 1, 15), rates)      # 10 × 0.25 = 2.50
+    debt.assign_collector(on(date(2026, 1, 16)), collector, "催收 王")
+    debt.write_log(on(date(2026, 1, 16), actor=collector), date(2026, 1, 16), "刘强", ContactChannel.VISIT,
+                   "客户承诺月底付款\n第二行", date(2026, 1, 31), Decimal("500.00"))
+    debt.write_log(on(date(2026, 1, 16), actor=collector), date(2026, 1, 15), "刘强", ContactChannel.PHONE, "未接通")
+    receipt = uuid4()
+    debt.record_receipt(on(date(2026, 1, 16)), receipt, Decimal("500.00"), date(2026, 1, 16), ReceiptMethod.CASH,
+                        penalty_last=True)
+    debt.confirm_receipt(on(date(2026, 1, 16), actor=finance), receipt, rates)
+    facts = debt.overdue_facts(date(2026, 1, 16))
+    rule = ApprovalRule.set_new(ctx(), DocumentType.INTEREST_WAIVER, hefei.id, [
+        AmountBand(Decimal("0"), (ApprovalStep("经理", Role.APPROVER),)),
+        AmountBand(Decimal("1000.00"), (ApprovalStep("经理", Role.APPROVER),
+                                        ApprovalStep("财务总监", Role.FINANCE, StepScope.GROUP)))])
+    manager = Decider(uuid4(), frozenset({Role.APPROVER, Role.FINANCE}), Scope(all_companies=True))
+
+    def apply(kind: DocumentType, serial: str | None, amount: str) -> CollectionApplication:
+        application = CollectionApplication.apply_for(
+            on(date(2026, 1, 16), "客户逾期 30 天", collector), uuid4(), kind, debt.id, hefei.id, contract_id,
+            debt.contract_number, debt.customer_id, serial, Decimal(amount), facts, rule)
+        debt.open_application(on(date(2026, 1, 16)), application.id, str(kind), serial)
+        return application
+
+    waiver = apply(DocumentType.INTEREST_WAIVER, None, "2.50")
+    waiver.approve(on(date(2026, 1, 17)), manager)
+    debt.waive_penalty(on(date(2026, 1, 17)), waiver.id, Decimal("2.50"))
+    rejected = apply(DocumentType.INTEREST_WAIVER, None, "1500.00")
+    rejected.approve(on(date(2026, 1, 17)), manager)              # step 1 of 2
+    rejected.reject(on(date(2026, 1, 17), "金额不符"), manager)
+    debt.close_application(on(date(2026, 1, 17)), rejected.id, "rejected")
+    unit = MachineUnit.receive(ctx(), "SY215C-COLLECT", model, main, MachineNature.PURCHASED_SAMPLE)
+    unit.reserve(ctx(), contract_id, debt.contract_number)
+    unit.dispatch(ctx(), contract_id)
+    beijing = timezone(timedelta(hours=8))
+    lock = apply(DocumentType.MACHINE_LOCK, unit.serial_number, "500.00")
+    lock.approve(on(date(2026, 1, 16)), manager)
+    locked_at = datetime(2026, 1, 16, 9, 30, tzinfo=beijing)
+    lock.register_locked(on(date(2026, 1, 16)), locked_at)
+    unit.lock(on(date(2026, 1, 16)), contract_id, lock.id, locked_at)
+    debt.close_application(on(date(2026, 1, 16)), lock.id, "locked")
+    unlock = apply(DocumentType.MACHINE_UNLOCK, unit.serial_number, "500.00")
+    unlock.approve(on(date(2026, 1, 16)), manager)
+    unlocked_at = datetime(2026, 1, 16, 17, 5, 30, tzinfo=beijing)
+    unlock.register_unlocked(on(date(2026, 1, 16)), unlocked_at)
+    unit.unlock(on(date(2026, 1, 16)), contract_id, unlock.id, unlocked_at)
+    debt.close_application(on(date(2026, 1, 16)), unlock.id, "unlocked")
+    unit.lock(on(date(2026, 1, 16)), contract_id, lock.id, locked_at)       # locked again: the tow lifts it
+    tow = apply(DocumentType.TOW, unit.serial_number, "500.00")
+    tow.approve(on(date(2026, 1, 16)), manager)
+    tow.register_tow(on(date(2026, 1, 16)), date(2026, 1, 16), "合肥市肥西县工地", ["张三", "李四"])
+    unit.tow(on(date(2026, 1, 16)), contract_id, tow.id, date(2026, 1, 16), "合肥市肥西县工地", ("张三", "李四"))
+    tow.machine_received_back(on(date(2026, 1, 17)), main.id)
+    unit.receive_repossessed(on(date(2026, 1, 17)), contract_id, tow.id, main)
+    debt.close_application(on(date(2026, 1, 17)), tow.id, "received back")
+    settlement = apply(DocumentType.SETTLEMENT, None, "500.00")
+    settlement.approve(on(date(2026, 1, 18)), manager)
+    debt.settle(on(date(2026, 1, 18)), settlement.id)
+    debt.release_documents(on(date(2026, 1, 19)), "发票 0001", "合格证 0001", "刘强")
+    return [e for a in (debt, waiver, rejected, settlement, lock, unlock, tow, unit) for e in a.collect_events()]
 
 
 def _sales_events(hefei: Company, model: MachineModel, main: Warehouse) -> list[DealerAggregate.Event]:
@@ -197,6 +278,34 @@ def test_a_contract_line_stored_before_substitutes_existed_reads_as_no_substitut
     back = mapper.to_domain_event(old)
     assert [line.substitute_allowed for line in back.lines] == [False]
     assert back.lines[0].unit_price == drafted.lines[0].unit_price
+
+
+def test_a_receipt_paying_penalty_last_keeps_the_flag_and_one_stored_before_it_existed_reads_as_before():
+    recorded = next(e for e in EVENTS if isinstance(e, Debt.ReceiptRecorded) and e.penalty_last)
+    stored = mapper.to_stored_event(recorded)
+    state = msgspec.json.decode(stored.state)
+    assert state["penalty_last"] is True and mapper.to_domain_event(stored).penalty_last is True
+    del state["penalty_last"]
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, msgspec.json.encode(state))
+    back = mapper.to_domain_event(old)
+    assert back.penalty_last is False and back.amount == recorded.amount
+
+
+def test_collection_facts_times_and_names_come_back_typed():
+    applied = next(e for e in EVENTS if isinstance(e, CollectionApplication.Applied))
+    back = mapper.to_domain_event(mapper.to_stored_event(applied))
+    assert type(back.facts) is OverdueFacts and back.facts == applied.facts
+    assert type(back.facts.penalty_outstanding) is Decimal and type(back.facts.as_of) is date
+    assert back.document_type is DocumentType.INTEREST_WAIVER
+    locked = next(e for e in EVENTS if isinstance(e, MachineUnit.Locked))
+    back_locked = mapper.to_domain_event(mapper.to_stored_event(locked))
+    assert back_locked.locked_at == locked.locked_at and back_locked.locked_at.utcoffset() == timedelta(hours=8)
+    towed = next(e for e in EVENTS if isinstance(e, CollectionApplication.TowRegistered))
+    assert mapper.to_domain_event(mapper.to_stored_event(towed)).people == ("张三", "李四")
+    logged = next(e for e in EVENTS if isinstance(e, Debt.CollectionLogged))
+    back_log = mapper.to_domain_event(mapper.to_stored_event(logged)).log
+    assert back_log == logged.log and back_log.channel is ContactChannel.VISIT
+    assert type(back_log.promised_amount) is Decimal and str(back_log.promised_amount) == "500.00"
 
 
 def test_stored_state_is_plain_json_an_auditor_can_read():

@@ -37,6 +37,7 @@ AGGREGATE_TOPICS = {
     "domain.contracts:Contract",
     "domain.receivables:Debt",
     "domain.receivables:PenaltyPolicy",
+    "domain.collection:CollectionApplication",
 }
 
 EVENT_TOPICS = {
@@ -50,6 +51,10 @@ EVENT_TOPICS = {
     "domain.machines:MachineUnit.Dispatched",
     "domain.machines:MachineUnit.SwappedOut",
     "domain.machines:MachineUnit.SwappedIn",
+    "domain.machines:MachineUnit.Locked",
+    "domain.machines:MachineUnit.Unlocked",
+    "domain.machines:MachineUnit.Towed",
+    "domain.machines:MachineUnit.RepossessionReceived",
     "domain.access:Position.Created",
     "domain.access:Position.CompaniesChanged",
     "domain.access:User.Created",
@@ -100,6 +105,22 @@ EVENT_TOPICS = {
     "domain.receivables:Debt.ReceiptReversed",
     "domain.receivables:Debt.PenaltyAccrued",
     "domain.receivables:Debt.PenaltyAdjusted",
+    "domain.receivables:Debt.CollectorAssigned",
+    "domain.receivables:Debt.CollectionLogged",
+    "domain.receivables:Debt.ApplicationOpened",
+    "domain.receivables:Debt.ApplicationClosed",
+    "domain.receivables:Debt.PenaltyWaived",
+    "domain.receivables:Debt.Settled",
+    "domain.receivables:Debt.DocumentsReleased",
+    "domain.collection:CollectionApplication.Applied",
+    "domain.collection:CollectionApplication.SubmittedForApproval",
+    "domain.collection:CollectionApplication.ApprovalStepPassed",
+    "domain.collection:CollectionApplication.Approved",
+    "domain.collection:CollectionApplication.Rejected",
+    "domain.collection:CollectionApplication.LockRegistered",
+    "domain.collection:CollectionApplication.UnlockRegistered",
+    "domain.collection:CollectionApplication.TowRegistered",
+    "domain.collection:CollectionApplication.MachineReceivedBack",
 }
 
 # The library gives every aggregate its own copy of the inherited ``Created``
@@ -116,6 +137,7 @@ NEVER_RECORDED = {
     "domain.customers:Contact.Created",
     "domain.contracts:Contract.Created",
     "domain.receivables:Debt.Created",
+    "domain.collection:CollectionApplication.Created",
 }
 
 

@@ -139,6 +139,17 @@ EXPECTED_ERRORS = {
     "ScheduleLockedError": ("schedule-locked", 409),
     "OwnReceiptError": ("own-receipt", 403),
     "PenaltyDateError": ("penalty-date", 422),
+    # debt collection (催收)
+    "DebtNotOverdueError": ("debt-not-overdue", 409),
+    "NothingChangedError": ("nothing-changed", 409),
+    "ApplicationPendingError": ("application-pending", 409),
+    "PrincipalOutstandingError": ("principal-outstanding", 409),
+    "WaiverExceedsPenaltyError": ("waiver-exceeds-penalty", 422),
+    "WaiverConflictError": ("waiver-conflict", 409),
+    "DebtOutstandingError": ("debt-outstanding", 409),
+    "DocumentsAlreadyReleasedError": ("documents-already-released", 409),
+    "ApplicationStateError": ("application-state", 409),
+    "MachineLockStateError": ("machine-lock-state", 409),
 }
 
 
