@@ -54,7 +54,7 @@ def bucket_of(days_past_due: int) -> str:
 
 class ReceivablesProjection(Projection):
     name = "receivables"
-    version = 2   # 2: collection (collector, logs, applications, waivers, locks, settlement)
+    version = 3   # 2: collection (collector, logs, applications, waivers, locks, settlement); 3: coupons on receipts
     tables = ("receivables", "receivable_items", "receivable_receipts", "receivable_allocations",
               "receivable_entries", "penalty_rates", "collection_logs", "collection_applications")
     ddl = (
@@ -83,7 +83,8 @@ class ReceivablesProjection(Projection):
         " customer_id {uuid} NOT NULL, owner_id {uuid} NOT NULL, amount_fen {bigint} NOT NULL,"
         " value_date {date} NOT NULL, method TEXT NOT NULL, reference TEXT, allocate_to TEXT NOT NULL,"
         " status TEXT NOT NULL, recorded_on {date} NOT NULL, recorded_by {uuid} NOT NULL, decided_on {date},"
-        " decided_by {uuid}, reason TEXT, penalty_last {bool} NOT NULL DEFAULT FALSE)",
+        " decided_by {uuid}, reason TEXT, penalty_last {bool} NOT NULL DEFAULT FALSE,"
+        " coupon_fen {bigint} NOT NULL DEFAULT 0, coupons_json TEXT)",
         "CREATE INDEX IF NOT EXISTS receivable_receipts_status ON receivable_receipts (company_id, status, recorded_on)",
         "CREATE INDEX IF NOT EXISTS receivable_receipts_debt ON receivable_receipts (debt_id)",
         "CREATE TABLE IF NOT EXISTS receivable_allocations (receipt_id {uuid} NOT NULL, item_key TEXT NOT NULL,"
@@ -179,11 +180,13 @@ class ReceivablesProjection(Projection):
     def receipt_recorded(self, cur: Any, e: Debt.ReceiptRecorded) -> None:
         cur.execute("INSERT INTO receivable_receipts (receipt_id, debt_id, contract_id, contract_number, company_id,"
                     " customer_id, owner_id, amount_fen, value_date, method, reference, allocate_to, status,"
-                    " recorded_on, recorded_by, penalty_last) SELECT %s, debt_id, contract_id, contract_number,"
-                    " company_id, customer_id, owner_id, %s, %s, %s, %s, %s, 'recorded', %s, %s, %s FROM receivables"
-                    " WHERE debt_id = %s",
+                    " recorded_on, recorded_by, penalty_last, coupon_fen, coupons_json) SELECT %s, debt_id,"
+                    " contract_id, contract_number, company_id, customer_id, owner_id, %s, %s, %s, %s, %s, 'recorded',"
+                    " %s, %s, %s, %s, %s FROM receivables WHERE debt_id = %s",
                     (e.receipt_id, fen(e.amount), e.value_date, e.method, e.reference, ",".join(e.allocate_to),
-                     e.business_date, e.actor_id, e.penalty_last, e.originator_id))
+                     e.business_date, e.actor_id, e.penalty_last, sum(fen(c.amount) for c in e.coupons),
+                     _json_encode([{"code": c.code, "amount": c.amount} for c in e.coupons]) if e.coupons else None,
+                     e.originator_id))
         self._touch(cur, e)
 
     @handles(Debt.ReceiptRejected)
@@ -195,15 +198,17 @@ class ReceivablesProjection(Projection):
     def receipt_confirmed(self, cur: Any, e: Debt.ReceiptConfirmed) -> None:
         self._decide(cur, e, "confirmed")
         self._allocate(cur, e.originator_id, e.receipt_id, e.allocations)
-        cur.execute("SELECT amount_fen, value_date, method, reference FROM receivable_receipts WHERE receipt_id = %s",
-                    (e.receipt_id,))
+        cur.execute("SELECT amount_fen, value_date, method, reference, coupon_fen FROM receivable_receipts"
+                    " WHERE receipt_id = %s", (e.receipt_id,))
         r = cur.fetchone()
+        paid_with = (f"{r['method']} {yuan(r['amount_fen'] - r['coupon_fen'])} and coupons {yuan(r['coupon_fen'])}"
+                     if r["coupon_fen"] else r["method"])
         cur.execute("UPDATE receivables SET received_fen = received_fen + %s WHERE debt_id = %s",
                     (r["amount_fen"], e.originator_id))
         split = "; ".join(f"{a.item_key}: penalty {a.penalty}, interest {a.interest}, principal {a.principal}"
                           for a in e.allocations)
         self._entry(cur, e, 0, _as_date(r["value_date"]), "receipt",
-                    f"Receipt by {r['method']}{' ' + r['reference'] if r['reference'] else ''} ({split})", 0,
+                    f"Receipt by {paid_with}{' ' + r['reference'] if r['reference'] else ''} ({split})", 0,
                     r["amount_fen"], receipt_id=e.receipt_id)
         self._touch(cur, e)
 
@@ -562,7 +567,9 @@ def _next_due_amounts(cur: Any, rows: list[dict[str, Any]]) -> None:
             row["next_due_amount"] = yuan(cur.fetchone()["n"])
 
 
-_ORDERS = {"contract": "x.contract_number", "days_past_due": "x.oldest_overdue_date, x.contract_number",
+# Longest overdue first; nothing overdue last (SQLite sorts NULL first, PostgreSQL last: say it).
+_ORDERS = {"contract": "x.contract_number",
+           "days_past_due": "(x.oldest_overdue_date IS NULL), x.oldest_overdue_date, x.contract_number",
            "outstanding": "x.outstanding_fen DESC, x.contract_number"}
 
 
@@ -647,7 +654,8 @@ def _rank(key: str) -> int:
 
 def _receipts_of(cur: Any, debt_id: UUID) -> list[dict[str, Any]]:
     cur.execute("SELECT receipt_id, amount_fen, value_date, method, reference, allocate_to, status, recorded_on,"
-                " recorded_by, decided_on, decided_by, reason, penalty_last FROM receivable_receipts WHERE debt_id = %s"
+                " recorded_by, decided_on, decided_by, reason, penalty_last, coupon_fen, coupons_json"
+                " FROM receivable_receipts WHERE debt_id = %s"
                 " ORDER BY value_date, recorded_on, receipt_id", (debt_id,))
     receipts = [_receipt(r) for r in cur.fetchall()]
     for receipt in receipts:
@@ -665,6 +673,12 @@ def _receipt(r: dict[str, Any]) -> dict[str, Any]:
     shaped["allocate_to"] = [k for k in (r["allocate_to"] or "").split(",") if k]
     if "penalty_last" in r:
         shaped["penalty_last"] = bool(r["penalty_last"])
+    if "coupon_fen" in r:
+        shaped.pop("coupon_fen", None)
+        coupons = shaped.pop("coupons_json", None)
+        shaped["coupons"] = [{"code": c["code"], "amount": Decimal(c["amount"])}
+                             for c in (_json_decode(coupons) if coupons else [])]
+        shaped["paid_with_coupons"] = yuan(r["coupon_fen"])
     return shaped
 
 
@@ -688,7 +702,7 @@ def list_receipts(cur: Any, scope: Scope, own_only: UUID | None, flt: ReceiptFil
     limit, offset = page_bounds(page, page_size)
     cur.execute("SELECT receipt_id, contract_id, contract_number, company_id, customer_id, amount_fen, value_date,"
                 " method, reference, allocate_to, status, recorded_on, recorded_by, decided_on, decided_by, reason,"
-                f" penalty_last FROM receivable_receipts WHERE {where} ORDER BY recorded_on, contract_number, receipt_id"
+                f" penalty_last, coupon_fen, coupons_json FROM receivable_receipts WHERE {where} ORDER BY recorded_on, contract_number, receipt_id"
                 " LIMIT %s OFFSET %s", [*params, limit, offset])
     return [_receipt(r) for r in cur.fetchall()], total
 

@@ -78,12 +78,14 @@ def _request_for(operation_id: str, method: str, path: str, demo: dict[str, Any]
         "ChangePassword": {"current_password": ADMIN_PASSWORD, "new_password": "would-be-changed-1"},
     }
     url = path
-    # A receivable exists only for an approved contract.
+    # A receivable exists only for an approved contract; a collection application is the demo's lock.
     contract = (next(c for c in demo["contracts"] if c["status"] == "approved") if path.startswith("/receivables/")
                 else demo["contracts"][0])
     for name in re.findall(r"{(\w+)}", path):
         value = {"serial_number": hf_machine, "contract_id": contract["contract_id"],
-                 "customer_id": demo["customers"][0]["customer_id"], "line_no": "1"}.get(name, dummy_id)
+                 "customer_id": demo["customers"][0]["customer_id"], "line_no": "1",
+                 "application_id": demo["collection_application_id"],
+                 "code": demo.get("coupon_code") or dummy_id}.get(name, dummy_id)
         url = url.replace("{" + name + "}", value)
     body = None
     if method in {"POST", "PUT", "PATCH"}:
@@ -120,6 +122,19 @@ def _bad_authorisations(admin_id: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def sweep_ids(demo_server, demo) -> dict[str, Any]:
+    """The demo's ids, a collection application of the demo (its waiting lock of SY215C-0021)
+    and a coupon of the demo, for the paths that name one."""
+    with demo_server.as_admin() as admin:
+        answer = admin.get("/collection-applications", params={"document_type": "machine_lock", "page_size": 500})
+        assert answer.status_code == 200, answer.text
+        [lock] = [a for a in answer.json()["items"] if a["serial_number"] == "SY215C-0021"]
+        coupons = admin.get("/coupons").json()["items"] if "/coupons" in DOCUMENT["paths"] else []
+    return {**demo, "collection_application_id": lock["application_id"],
+            "coupon_code": coupons[0]["code"] if coupons else None}
+
+
+@pytest.fixture(scope="session")
 def admin_id(demo_server) -> str:
     answer = httpx.post(demo_server.url + "/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     assert answer.status_code == 200, answer.text
@@ -136,23 +151,28 @@ def test_the_served_document_lists_the_operations_swept_here(demo_server):
     assert {"CreateCompany", "ReceiveMachine", "TransferMachine", "ListMachineStock", "ExportMachineStock",
             "CountMachineStock", "GetMachine", "GetMachineHistory", "GetMe", "ChangePassword",
             "ListUsers"} <= {o[0] for o in PROTECTED}
+    # Debt collection (催收): every operation, commands and reads, is swept.
+    assert {"AssignCollector", "WriteCollectionLog", "ApplyInterestWaiver", "ApplyLock", "ApplyUnlock", "ApplyTow",
+            "ApplySettlement", "ReleaseSettlementDocuments", "DecideApplication", "RegisterLocked",
+            "RegisterUnlocked", "RegisterTow", "ReceiveRepossessedMachine", "ListCollectionApplications",
+            "GetCollectionApplication", "ListMyCollections"} <= {o[0] for o in PROTECTED}
 
 
-def test_a_valid_token_is_accepted_so_the_sweep_below_means_something(demo_server, demo, admin_id):
+def test_a_valid_token_is_accepted_so_the_sweep_below_means_something(demo_server, sweep_ids, admin_id):
     """Control: the admin token and the sweep's requests pass sign-in on read operations."""
     with demo_server.as_admin() as admin:
         for operation_id, method, path in PROTECTED:
             if method != "GET":
                 continue
-            url, _ = _request_for(operation_id, method, path, demo)
+            url, _ = _request_for(operation_id, method, path, sweep_ids)
             answer = admin.get(url)
             assert answer.status_code == 200, (operation_id, answer.text[:300])
 
 
 @pytest.mark.parametrize("operation_id,method,path", PROTECTED, ids=[o[0] for o in PROTECTED])
-def test_every_operation_but_the_public_ones_wants_a_valid_token(demo_server, demo, admin_id, operation_id,
+def test_every_operation_but_the_public_ones_wants_a_valid_token(demo_server, sweep_ids, admin_id, operation_id,
                                                                 method, path):
-    url, body = _request_for(operation_id, method, path, demo)
+    url, body = _request_for(operation_id, method, path, sweep_ids)
     with nothing_recorded(demo_server), httpx.Client(base_url=demo_server.url, timeout=30) as anonymous:
         for what, headers in _bad_authorisations(admin_id).items():
             answer = anonymous.request(method, url, json=body, headers=headers)
