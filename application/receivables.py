@@ -16,7 +16,9 @@ from application.caller import Caller
 from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
 from domain.access import Permission
-from domain.base import Context, NotFoundError
+from domain.base import Context, DealerAggregate, NotFoundError
+from domain.coupons import Coupon, CouponUse
+from domain.customers import Customer
 from domain.contracts import ScheduleMethod
 from domain.organisation import Company
 from domain.receivables import Debt, PenaltyDateError, PenaltyPolicy, PenaltyRates, ReceiptMethod
@@ -74,18 +76,49 @@ class ReceivableService:
     # ------------------------------------------------------------ receipts
     def record_receipt(self, caller: Caller, contract_id: UUID, amount: Decimal, value_date: date,
                        method: ReceiptMethod, reference: str | None = None, allocate_to: Sequence[str] = (),
-                       idempotency_key: str | None = None, penalty_last: bool = False) -> CommandResult:
+                       idempotency_key: str | None = None, penalty_last: bool = False,
+                       coupons: Sequence[tuple[str, Decimal]] = ()) -> CommandResult:
+        """收款, part of it possibly paid with coupons (code, amount): the coupons are redeemed
+        in the same transaction, so two receipts never spend one balance twice."""
         recorded: dict[str, str] = {}
 
-        def record(ctx: Context, debt: Debt) -> None:
+        def record(ctx: Context, debt: Debt) -> list[DealerAggregate]:
             receipt_id = uuid4()
-            debt.record_receipt(ctx, receipt_id, amount, value_date, method, reference, allocate_to, penalty_last)
+            used = self._coupons_for(caller, debt, coupons)
+            debt.record_receipt(ctx, receipt_id, amount, value_date, method, reference, allocate_to, penalty_last,
+                                [CouponUse(c.id, c.code, a) for c, a in used])
+            if used:
+                customer = self.runner.get(debt.customer_id, Customer, "Customer")
+                for coupon, coupon_amount in used:
+                    coupon.redeem(ctx, receipt_id, debt.id, debt.contract_id, debt.contract_number, coupon_amount,
+                                  debt.company_id, debt.customer_id, customer.contact_ids, value_date)
             recorded["receipt_id"] = str(receipt_id)
+            return [c for c, _ in used]
 
         request = {"amount": amount, "value_date": value_date, "method": method, "reference": reference,
-                   "allocate_to": list(allocate_to), **({"penalty_last": True} if penalty_last else {})}
+                   "allocate_to": list(allocate_to), **({"penalty_last": True} if penalty_last else {}),
+                   **({"coupons": [list(c) for c in coupons]} if coupons else {})}
         return self._act(caller, "RecordReceipt", Permission.RECORD_RECEIPTS, contract_id, request, record,
                          idempotency_key, extra=recorded, status_code=201)
+
+    def _coupons_for(self, caller: Caller, debt: Debt,
+                     coupons: Sequence[tuple[str, Decimal]]) -> list[tuple[Coupon, Decimal]]:
+        used = []
+        for code, coupon_amount in coupons:
+            coupon = self.runner.find(ids.coupon_id(code), Coupon)
+            if coupon is None or not caller.sees(coupon.company_id):
+                raise NotFoundError(f"Coupon {ids.normalise_key(code)} does not exist.", code="coupon-not-found")
+            used.append((coupon, coupon_amount))
+        return used
+
+    def _restore_coupons(self, ctx: Context, debt: Debt, receipt_id: UUID) -> list[DealerAggregate]:
+        """A rejected or reversed receipt gives back what it took from coupons (same transaction)."""
+        restored: list[DealerAggregate] = []
+        for use in debt.receipts[receipt_id].coupons:
+            coupon = self.runner.get(use.coupon_id, Coupon, f"Coupon {use.code}")
+            coupon.restore(ctx, receipt_id)
+            restored.append(coupon)
+        return restored
 
     def confirm_receipt(self, caller: Caller, contract_id: UUID, receipt_id: UUID,
                         idempotency_key: str | None = None) -> CommandResult:
@@ -96,16 +129,21 @@ class ReceivableService:
 
     def reject_receipt(self, caller: Caller, contract_id: UUID, receipt_id: UUID, reason: str,
                        idempotency_key: str | None = None) -> CommandResult:
+        def reject(ctx: Context, debt: Debt) -> list[DealerAggregate]:
+            debt.reject_receipt(ctx, receipt_id)
+            return self._restore_coupons(ctx, debt, receipt_id)
+
         return self._act(caller, "RejectReceipt", Permission.CONFIRM_RECEIPTS, contract_id,
-                         {"receipt_id": receipt_id, "reason": reason},
-                         lambda ctx, debt: debt.reject_receipt(ctx, receipt_id), idempotency_key, reason)
+                         {"receipt_id": receipt_id, "reason": reason}, reject, idempotency_key, reason)
 
     def reverse_receipt(self, caller: Caller, contract_id: UUID, receipt_id: UUID, reason: str,
                         idempotency_key: str | None = None) -> CommandResult:
+        def reverse(ctx: Context, debt: Debt) -> list[DealerAggregate]:
+            debt.reverse_receipt(ctx, receipt_id, self.rates_of(debt.company_id))
+            return self._restore_coupons(ctx, debt, receipt_id)
+
         return self._act(caller, "ReverseReceipt", Permission.CONFIRM_RECEIPTS, contract_id,
-                         {"receipt_id": receipt_id, "reason": reason},
-                         lambda ctx, debt: debt.reverse_receipt(ctx, receipt_id, self.rates_of(debt.company_id)),
-                         idempotency_key, reason)
+                         {"receipt_id": receipt_id, "reason": reason}, reverse, idempotency_key, reason)
 
     # ------------------------------------------------------------ the daily accrual
     def check_accrual(self, caller: Caller, through: date) -> None:
@@ -158,8 +196,8 @@ class ReceivableService:
             if debt is None or not caller.sees(debt.company_id, debt.owner_id):
                 raise NotFoundError(f"Contract {contract_id} has no receivable (it is not approved, or not yours "
                                     "to see).", code="receivable-not-found")
-            act(ctx, debt)
-            return Outcome([debt], {**receivable_summary(debt), **(extra or {})}, status_code)
+            others = act(ctx, debt) or []
+            return Outcome([debt, *others], {**receivable_summary(debt), **(extra or {})}, status_code)
 
         return self.runner.run(caller, operation, {"contract_id": contract_id, **request}, handle, idempotency_key,
                                reason=reason)

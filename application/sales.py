@@ -12,6 +12,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from application.approvals import ApprovalRuleService, decider
+from application.coupons import CouponService
 from application.caller import Caller
 from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
@@ -142,9 +143,10 @@ class CustomerService:
 
 
 class ContractService:
-    def __init__(self, runner: CommandRunner, rules: ApprovalRuleService) -> None:
+    def __init__(self, runner: CommandRunner, rules: ApprovalRuleService, coupons: CouponService) -> None:
         self.runner = runner
         self.rules = rules
+        self.coupons = coupons
 
     def _parties(self, caller: Caller, customer_id: UUID, contact_id: UUID | None) -> tuple[Customer, Contact | None]:
         customer = self.runner.get_in_scope(caller, customer_id, Customer, f"Customer {customer_id}")
@@ -220,6 +222,7 @@ class ContractService:
                 changed.append(debt)
             # Else another approval opened it after this command read the contract: the contract's
             # save conflicts, and the command runs again on what is stored (already approved).
+            changed.extend(self.coupons.grant_for(ctx, contract))
             if contract.contact_id is not None:
                 customer = self.runner.get(contract.customer_id, Customer, "Customer")
                 contact = self.runner.get(contract.contact_id, Contact, "Contact")
@@ -245,7 +248,8 @@ class ContractService:
             debt = self.runner.find(ids.debt_id(contract.id), Debt)
             if debt is not None:
                 debt.close_for_unapproval(ctx)
-            return [contract, *reserved.values(), *([debt] if debt is not None else [])]
+            coupons = self.coupons.withdraw_for(ctx, contract)
+            return [contract, *reserved.values(), *([debt] if debt is not None else []), *coupons]
 
         return self._act(caller, "UnapproveContract", Permission.UNAPPROVE_CONTRACTS, contract_id,
                          {"reason": reason}, unapprove, idempotency_key, reason)

@@ -56,6 +56,9 @@ class Permission(StrEnum):
     APPLY_SETTLEMENTS = "apply_settlements"           # 结清申请
     REGISTER_COLLECTION_ACTS = "register_collection_acts"   # 锁机 / 开机 / 拖机登记 once approved
     RELEASE_SETTLEMENT_DOCUMENTS = "release_settlement_documents"   # invoice and 合格证 after settlement
+    ISSUE_COUPONS = "issue_coupons"               # 卡券: promotion and gift coupons
+    MANAGE_COUPONS = "manage_coupons"             # adjust, change details, void
+    VIEW_COUPONS = "view_coupons"
 
 
 class Role(StrEnum):
@@ -86,10 +89,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.PICK_MACHINES, Permission.PREPARE_OUTBOUNDS, Permission.DISPATCH_MACHINES,
         Permission.SWAP_MACHINES, Permission.VIEW_DELIVERIES, Permission.MANAGE_SCHEDULES,
         Permission.RECORD_RECEIPTS, Permission.VIEW_RECEIVABLES, Permission.APPLY_SETTLEMENTS,
-        Permission.REGISTER_COLLECTION_ACTS}),
+        Permission.REGISTER_COLLECTION_ACTS, Permission.ISSUE_COUPONS, Permission.VIEW_COUPONS}),
     Role.APPROVER: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
                                                     Permission.UNAPPROVE_CONTRACTS, Permission.VIEW_DELIVERIES,
-                                                    Permission.VIEW_RECEIVABLES}),
+                                                    Permission.VIEW_RECEIVABLES, Permission.VIEW_COUPONS}),
     Role.FINANCE: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
                                                    Permission.REVIEW_OUTBOUNDS, Permission.VIEW_DELIVERIES,
                                                    Permission.MANAGE_SCHEDULES, Permission.RECORD_RECEIPTS,
@@ -97,7 +100,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                                    Permission.VIEW_RECEIVABLES, Permission.ASSIGN_COLLECTORS,
                                                    Permission.WRITE_COLLECTION_LOGS,
                                                    Permission.APPLY_COLLECTION_ACTS, Permission.APPLY_SETTLEMENTS,
-                                                   Permission.RELEASE_SETTLEMENT_DOCUMENTS}),
+                                                   Permission.RELEASE_SETTLEMENT_DOCUMENTS,
+                                                   Permission.ISSUE_COUPONS, Permission.MANAGE_COUPONS,
+                                                   Permission.VIEW_COUPONS}),
     # The warehouse keeper sends out what finance reviewed: every outbound of their
     # companies, not only a salesperson's own (hence VIEW_ALL_SALES), but no customer files.
     Role.WAREHOUSE_KEEPER: frozenset(_READ | {Permission.RECEIVE_MACHINE, Permission.TRANSFER_MACHINE,
@@ -106,9 +111,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION}),
     Role.COLLECTOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_RECEIVABLES, Permission.VIEW_HISTORY,
                                                      Permission.WRITE_COLLECTION_LOGS,
-                                                     Permission.APPLY_COLLECTION_ACTS}),
+                                                     Permission.APPLY_COLLECTION_ACTS, Permission.VIEW_COUPONS}),
     Role.AUDITOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_DELIVERIES,
-                                                   Permission.VIEW_RECEIVABLES}),
+                                                   Permission.VIEW_RECEIVABLES, Permission.VIEW_COUPONS}),
 }
 
 

@@ -74,3 +74,8 @@ def debt_id(contract: UUID) -> UUID:
 
 def penalty_policy_id(company: UUID) -> UUID:
     return _id("penalty-policy", str(company))
+
+
+def coupon_id(code: str) -> UUID:
+    """A coupon code is unique in the group: the id is the code's."""
+    return _id("coupon", normalise_key(code))

@@ -62,6 +62,7 @@ from uuid import UUID, uuid4
 
 from domain import ids
 from domain.base import Context, DealerAggregate, DomainError, InvalidValueError, NotFoundError, PermissionDeniedError, require_text
+from domain.coupons import CouponUse
 from domain.contracts import (FIRST_DUE_WITHIN_DAYS, Contract, ContractAlreadyStartedError, PaymentMethod,
                               ScheduleMethod)
 from domain.money import ZERO, require_money, round_fen
@@ -245,6 +246,7 @@ class Receipt:
     recorded_on: date
     status: ReceiptStatus = ReceiptStatus.RECORDED
     penalty_last: bool = False
+    coupons: tuple[CouponUse, ...] = ()     # part of ``amount`` paid with coupons
     sequence: int = 0                      # order of confirmation, for receipts of one value date
     allocations: tuple[Allocation, ...] = ()
 
@@ -543,12 +545,14 @@ class Debt(DealerAggregate):
         # the principal and asks for the penalty to be waived). Added with a default, so a
         # receipt recorded before it existed reads as it always did.
         penalty_last: bool = False
+        # Part of ``amount`` paid with coupons (the coupons' Redeemed events are saved with it).
+        coupons: tuple[CouponUse, ...] = ()
 
         def apply(self, debt: Debt) -> None:
             debt.receipts[self.receipt_id] = Receipt(self.receipt_id, self.amount, self.value_date,
                                                      ReceiptMethod(self.method), self.reference, self.allocate_to,
                                                      self.actor_id, self.business_date,
-                                                     penalty_last=self.penalty_last)
+                                                     penalty_last=self.penalty_last, coupons=self.coupons)
 
     class ReceiptRejected(DealerAggregate.Event):
         """Finance refused a recorded receipt before it counted; ``reason`` says why."""
@@ -903,10 +907,20 @@ class Debt(DealerAggregate):
     # ------------------------------------------------------------ receipts
     def record_receipt(self, ctx: Context, receipt_id: UUID, amount: Decimal, value_date: date,
                        method: ReceiptMethod, reference: str | None = None,
-                       allocate_to: Sequence[str] = (), penalty_last: bool = False) -> None:
-        """收款: recorded now, counts once finance confirms it."""
+                       allocate_to: Sequence[str] = (), penalty_last: bool = False,
+                       coupons: Sequence[CouponUse] = ()) -> None:
+        """收款: recorded now, counts once finance confirms it. ``amount`` is the whole receipt;
+        ``coupons`` the part of it paid with coupons (the rest is money by ``method``)."""
         self._require_open("paid")
         amount = require_money(amount, "amount", positive=True)
+        if len({c.coupon_id for c in coupons}) != len(coupons):
+            raise InvalidValueError("Name each coupon once in a receipt.", field="coupons")
+        coupons = [replace(c, amount=require_money(c.amount, f"coupons[{c.code}].amount", positive=True))
+                   for c in coupons]
+        if sum((c.amount for c in coupons), ZERO) > amount:
+            raise InvalidValueError(f"The coupons ({sum((c.amount for c in coupons), ZERO)}) pay more than the "
+                                    f"receipt's amount ({amount}); the amount is the whole receipt, coupons included.",
+                                    field="coupons")
         if value_date > ctx.business_date:
             raise InvalidValueError(f"The value date {value_date} is in the future; record the receipt when the "
                                     "money has arrived.", field="value_date")
@@ -932,7 +946,7 @@ class Debt(DealerAggregate):
         self._record(self.ReceiptRecorded, ctx, self.company_id, receipt_id=receipt_id, amount=amount,
                      value_date=value_date, method=str(method),
                      reference=require_text(reference, "reference", 100) if reference else None,
-                     allocate_to=targets, penalty_last=penalty_last)
+                     allocate_to=targets, penalty_last=penalty_last, coupons=tuple(coupons))
 
     def _receipt(self, receipt_id: UUID) -> Receipt:
         receipt = self.receipts.get(receipt_id)

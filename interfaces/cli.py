@@ -100,12 +100,14 @@ def demo(_: argparse.Namespace) -> None:
     _announce_admin(backoffice.access.ensure_administrator(backoffice.settings.admin_password))
     users = load_demo(backoffice)
     backoffice.catch_up()
-    print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 52 machines, 3 customers, "
+    print("Demo data loaded: 3 companies, 5 warehouses, 3 machine models, 53 machines, 3 customers, "
           "5 contracts (two approved, one waiting for manager.zhao, one with the clerk, one draft). "
           "The approved one of today was delivered: SY215C-0007 picked, reviewed, dispatched, then swapped for "
           "SY215C-0011; its down payment waits for finance.sun to confirm (ListReceipts status=recorded). "
           "The one approved on 2025-12-15 is SCENARIO.md's penalty example, overdue since 2026-03-31 "
-          "(GetReceivable, GetCustomerStatement, GetAgingReport).")
+          "(GetReceivable, GetCustomerStatement, GetAgingReport); it is assigned to collector.zhang, and a lock "
+          "of its machine SY215C-0021 waits for manager.zhao (ListMyApprovals). Coupons: PROMO-2026-001 "
+          "(paid 1,000.00, worth 2,000.00) and GIFT-2026-001 (ListCoupons, GetCouponUsage).")
     print(f"{'user':<18}{'password':<18}positions / roles")
     for username, password, what in users:
         print(f"{username:<18}{password:<18}{what}")

@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from application.access import AccessService
 from application.collection import CollectionService
+from application.coupons import CouponService
 from application.approvals import ApprovalRuleService
 from application.delivery import DeliveryService
 from application.history import HistoryService
@@ -103,7 +104,8 @@ class BackOffice:
         self.stock = StockService(self.commands)
         self.approval_rules = ApprovalRuleService(self.commands)
         self.customers = CustomerService(self.commands)
-        self.contracts = ContractService(self.commands, self.approval_rules)
+        self.coupons = CouponService(self.commands)
+        self.contracts = ContractService(self.commands, self.approval_rules, self.coupons)
         self.deliveries = DeliveryService(self.commands)
         self.history = HistoryService(self.commands)
         self.receivables = ReceivableService(

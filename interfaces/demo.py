@@ -18,6 +18,7 @@ from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
 from domain.collection import COLLECTION_DOCUMENTS
+from domain.coupons import Coupon, CouponOrigin, HolderKind
 from domain.receivables import ContactChannel, ReceiptMethod
 from interfaces.composition import BackOffice
 
@@ -28,6 +29,7 @@ MODELS = [("SY215C", "SY215C excavator", MachineType.EXCAVATOR),
 NATURES = [MachineNature.PURCHASED_SAMPLE] * 6 + [MachineNature.TRADE_IN, MachineNature.SALES_RETURN,
                                                    MachineNature.LEASE_RETURN, MachineNature.REPOSSESSED]
 DEMO_PASSWORD = "demo-pass-2026"
+LAST_DEMO_COUPON = "GIFT-2026-001"     # the demo's last fact: once it exists, the demo is loaded
 
 # username, display name, roles, positions
 USERS = [
@@ -46,9 +48,14 @@ USERS = [
 
 
 def load_demo(backoffice: BackOffice) -> list[tuple[str, str, str]]:
-    """Loads the demo group; returns (username, password, what they may see)."""
+    """Loads the demo group; returns (username, password, what they may see). Once the whole
+    demo is in (its last coupon exists), loading it again, on any later day, changes nothing."""
     org, access, stock = backoffice.organisation, backoffice.access, backoffice.stock
     backoffice.access.ensure_administrator(backoffice.settings.admin_password)
+    shown = [(username, DEMO_PASSWORD, ", ".join(position_names) + " / " + ", ".join(roles))
+             for username, _, roles, position_names in USERS]
+    if backoffice.commands.find(ids.coupon_id(LAST_DEMO_COUPON), Coupon) is not None:
+        return shown
     company: dict[str, UUID] = {}
     for code, name in COMPANIES:
         company[code] = ids.company_id(code)
@@ -76,12 +83,10 @@ def load_demo(backoffice: BackOffice) -> list[tuple[str, str, str]]:
         stock.receive_machine(SYSTEM, f"{model_code}-{2026_000 + n}", ids.machine_model_id(model_code),
                               main[company_code], NATURES[n % len(NATURES)], idempotency_key=f"demo:machine:{n}")
 
-    shown = []
     for username, display_name, roles, position_names in USERS:
         access.create_user(SYSTEM, username, display_name, DEMO_PASSWORD, roles=roles,
                            position_ids=[ids.position_id(p) for p in position_names],
                            idempotency_key=f"demo:user:{username}")
-        shown.append((username, DEMO_PASSWORD, ", ".join(position_names) + " / " + ", ".join(roles)))
     load_sales(backoffice, company)
     return shown
 
@@ -164,6 +169,16 @@ def load_sales(backoffice: BackOffice, company: dict[str, UUID]) -> None:
     overdue_sale = load_receivables(backoffice, company, earthworks)
     if overdue_sale is not None:
         load_collection(backoffice, overdue_sale)
+    # SCENARIO.md's promotion: Hefei Earthworks paid 1,000.00 for a coupon of 2,000.00 (spend it
+    # with RecordReceipt's `coupons`); and Wang's reward to Mr Liu for referring the quarry.
+    backoffice.coupons.issue_coupon(sun, "PROMO-2026-001", company["HF"], CouponOrigin.PROMOTION,
+                                    HolderKind.CUSTOMER, earthworks, Decimal("2000.00"), Decimal("1000.00"), None,
+                                    None, None, "Spring promotion: pay 1,000, get 2,000",
+                                    idempotency_key="demo:coupon:PROMO-2026-001")
+    backoffice.coupons.issue_coupon(chen, LAST_DEMO_COUPON, company["HF"], CouponOrigin.GIFT, HolderKind.CONTACT,
+                                    liu, Decimal("1000.00"), Decimal("0.00"), None, None, wang.user_id,
+                                    "Referral reward", "Referred Feixi Quarry to us",
+                                    idempotency_key="demo:coupon:GIFT-2026-001")
 
     with_clerk = draft(li, "farmer", farmer, zhang, xe60, "172000.00")
     contracts.submit_to_clerk(li, with_clerk, idempotency_key="demo:contract:farmer:submit")

@@ -4,6 +4,7 @@ from projections.access_directory import AccessDirectoryProjection
 from projections.approval_queue import ApprovalQueueProjection
 from projections.base import Projection
 from projections.contracts import ContractsProjection
+from projections.coupons import CouponsProjection
 from projections.customers import CustomersProjection
 from projections.deliveries import DeliveriesProjection
 from projections.machine_stock import MachineStockProjection
@@ -19,4 +20,5 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     ApprovalQueueProjection,
     DeliveriesProjection,
     ReceivablesProjection,
+    CouponsProjection,
 )

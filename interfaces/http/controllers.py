@@ -335,10 +335,11 @@ class PositionController(Controller):
 
 def all_controllers() -> list[type[Controller]]:
     from interfaces.http.collection import COLLECTION_CONTROLLERS
+    from interfaces.http.coupons import COUPON_CONTROLLERS
     from interfaces.http.delivery import DELIVERY_CONTROLLERS
     from interfaces.http.receivables import RECEIVABLE_CONTROLLERS
     from interfaces.http.sales import SALES_CONTROLLERS
 
     return [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
             UserController, PositionController, *SALES_CONTROLLERS, *DELIVERY_CONTROLLERS,
-            *RECEIVABLE_CONTROLLERS, *COLLECTION_CONTROLLERS]
+            *RECEIVABLE_CONTROLLERS, *COLLECTION_CONTROLLERS, *COUPON_CONTROLLERS]

@@ -68,7 +68,8 @@ class ReceivableController(Controller):
                        backoffice: OfficeDep, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.receivables.record_receipt(caller, contract_id, data.amount, data.value_date,
                                                             data.method, data.reference, data.allocate_to,
-                                                            idempotency_key, data.penalty_last))
+                                                            idempotency_key, data.penalty_last,
+                                                            [(c.code, c.amount) for c in data.coupons]))
 
     @post("/{contract_id:uuid}/receipts/{receipt_id:uuid}/confirm", operation_id="ConfirmReceipt",
           sync_to_thread=True, summary="Finance confirms a receipt (收款确认), by someone other than who recorded it")

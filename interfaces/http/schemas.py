@@ -17,6 +17,7 @@ from domain.contracts import PaymentMethod, ScheduleMethod
 from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
+from domain.coupons import HolderKind
 from domain.receivables import ContactChannel, ReceiptMethod
 
 Code = Annotated[str, Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.\- ]+$",
@@ -275,6 +276,15 @@ class SetScheduleRequest(Body):
     lines: Annotated[list[ScheduleLineRequest], Meta(min_length=1, max_length=120)]
 
 
+CouponCode = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$",
+                                 description="Coupon code; case and spaces are ignored.")]
+
+
+class CouponPart(Body):
+    code: CouponCode
+    amount: Money
+
+
 class RecordReceiptRequest(Body):
     amount: Money
     value_date: Annotated[date, Meta(description="The day the money arrived (起息日); not in the future.")]
@@ -285,6 +295,8 @@ class RecordReceiptRequest(Body):
     penalty_last: Annotated[bool, Meta(description=(
         "Pay interest and principal of every item before any penalty interest (the customer pays the principal "
         "and applies for the penalty to be waived)."))] = False
+    coupons: Annotated[list[CouponPart], Meta(max_length=20, description=(
+        "Part of the amount paid with coupons (卡券); the amount is the whole receipt, coupons included."))] = []
 
 
 class ReceiptDecisionRequest(Body):
@@ -361,3 +373,39 @@ class ReleaseDocumentsRequest(Body):
     certificate_number: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN,
                                             description="Certificate of conformity (合格证) number.")]
     released_to: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)]
+
+
+# ---------------------------------------------------------------- coupons (卡券)
+class IssueCouponRequest(Body):
+    code: CouponCode
+    company_id: UUID
+    origin: Literal["promotion", "gift"]
+    holder_kind: HolderKind
+    holder_id: Annotated[UUID, Meta(description="The customer, or the contact rewarded for a referral.")]
+    face_value: Money
+    amount_paid: Annotated[Money, Meta(description="Promotion: the money received for it (pay 1000, get 2000).")] = \
+        Decimal("0.00")
+    valid_from: date | None = None
+    valid_until: date | None = None
+    promised_by: Annotated[UUID, Meta(description="Gift: the salesperson who promised it.")] | None = None
+    note: Annotated[str, Meta(min_length=1, max_length=200, pattern=PLAIN)] | None = None
+    reason: Annotated[Reason, Meta(description="Gift: why it is given.")] | None = None
+
+
+class AdjustCouponRequest(Body):
+    amount: Annotated[Decimal, Meta(description="Change of the balance: positive raises it, negative lowers it.")]
+    approved_by: Annotated[UUID, Meta(description="Who approved the adjustment (approver, finance, administrator).")]
+    reason: Reason
+
+
+class ChangeCouponDetailsRequest(Body, kw_only=True):
+    holder_kind: HolderKind
+    holder_id: UUID
+    valid_from: date | None = None
+    valid_until: date | None = None
+    note: Annotated[str, Meta(min_length=1, max_length=200, pattern=PLAIN)] | None = None
+    reason: Reason
+
+
+class VoidCouponRequest(Body):
+    reason: Reason

@@ -31,6 +31,7 @@ from domain.customers import Contact, Customer, CustomerTag, CustomerType, Party
 from domain.base import Context, DealerAggregate
 from domain.collection import CollectionApplication
 from domain.commands import CommandRecord
+from domain.coupons import Coupon, CouponHolder, CouponOrigin, CouponUse, HolderKind
 from domain.machines import MachineNature, MachineUnit
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
 from domain.receivables import (ContactChannel, Debt, DebtItem, ItemKind, OverdueFacts, PenaltyPolicy, PenaltyRate,
@@ -62,7 +63,7 @@ def one_of_every_event() -> list[DealerAggregate.Event]:
     record = CommandRecord.record(ctx(), "k", "ReceiveMachine", "fp", 201, '{"a": "1.10"}')
     sales = _sales_events(hefei, model, main)
     return ([e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()]
-            + sales + _receivable_events(hefei) + _collection_events(hefei, model, main))
+            + sales + _receivable_events(hefei) + _collection_events(hefei, model, main) + _coupon_events(hefei))
 
 
 def _receivable_events(hefei: Company) -> list[DealerAggregate.Event]:
@@ -101,6 +102,41 @@ def _receivable_events(hefei: Company) -> list[DealerAggregate.Event]:
                  items=(DebtItem("FULL", ItemKind.FULL_PAYMENT, date(2026, 3, 2), Decimal("2500.00"),
                                  Decimal("0.00")),))
     return [*policy.collect_events(), *debt.collect_events()]
+
+
+def _coupon_events(hefei: Company) -> list[DealerAggregate.Event]:
+    """Coupons (卡券) through every event: a promotion coupon lowered by an approved adjustment,
+    given on to a contact, redeemed as part of a receipt on a debt (the receipt carries it),
+    restored by the receipt's rejection and voided; a contract coupon voided by the contract's
+    un-approval and granted again."""
+    def on(day: date, reason: str | None = None, actor: UUID = ACTOR) -> Context:
+        return ctx(reason, actor=actor, day=day)
+
+    customer_id, contact_id, approver, finance = uuid4(), uuid4(), uuid4(), uuid4()
+    promo = Coupon.issue(on(date(2026, 3, 1)), "促销 promo-001", hefei.id, CouponOrigin.PROMOTION,
+                         CouponHolder(HolderKind.CUSTOMER, customer_id), Decimal("2000.00"), Decimal("1000.00"),
+                         date(2026, 3, 1), date(2026, 6, 30), note="春季促销")
+    promo.adjust(on(date(2026, 3, 2), "录入错误"), Decimal("-150.50"), approver)      # 1,849.50 left
+    promo.change_details(on(date(2026, 3, 3), "转给现场经理"), CouponHolder(HolderKind.CONTACT, contact_id),
+                         date(2026, 3, 1), None, "现场经理 刘强\n第二行")
+    items = (DebtItem("DP", ItemKind.DOWN_PAYMENT, date(2026, 1, 1), Decimal("1000.00"), Decimal("0.00")),)
+    debt = Debt._start(Debt.Opened, uuid4(), on(date(2026, 1, 1)), hefei.id, contract_id=uuid4(),
+                       contract_number="HF-20260101-COUPON", contract_date=date(2026, 1, 1), customer_id=customer_id,
+                       owner_id=ACTOR, payment="cash", financed=Decimal("0.00"), schedule_method=None, items=items)
+    receipt = uuid4()
+    debt.record_receipt(on(date(2026, 3, 10)), receipt, Decimal("800.00"), date(2026, 3, 10), ReceiptMethod.CASH,
+                        coupons=[CouponUse(promo.id, promo.code, Decimal("500.00"))])
+    promo.redeem(on(date(2026, 3, 10)), receipt, debt.id, debt.contract_id, debt.contract_number, Decimal("500.00"),
+                 hefei.id, customer_id, frozenset({contact_id}), date(2026, 3, 10))
+    debt.reject_receipt(on(date(2026, 3, 11), "重复录入", finance), receipt)
+    promo.restore(on(date(2026, 3, 11), "重复录入", finance), receipt)
+    promo.void(on(date(2026, 3, 12), "客户退出活动"))
+    granted = Coupon.issue(on(date(2026, 1, 1)), "HF-20260101-COUPON-C1-1", hefei.id, CouponOrigin.CONTRACT,
+                           CouponHolder(HolderKind.CUSTOMER, customer_id), Decimal("3000.00"),
+                           contract_id=debt.contract_id, contract_number=debt.contract_number, note="首购")
+    granted.void_for_unapproval(on(date(2026, 3, 12), "合同评审"))
+    granted.regrant(on(date(2026, 3, 13)), Decimal("3500.00"), None, granted.holder)
+    return [*promo.collect_events(), *granted.collect_events(), *debt.collect_events()]
 
 
 def _collection_events(hefei: Company, model: MachineModel, main: Warehouse) -> list[DealerAggregate.Event]:
@@ -306,6 +342,33 @@ def test_collection_facts_times_and_names_come_back_typed():
     back_log = mapper.to_domain_event(mapper.to_stored_event(logged)).log
     assert back_log == logged.log and back_log.channel is ContactChannel.VISIT
     assert type(back_log.promised_amount) is Decimal and str(back_log.promised_amount) == "500.00"
+
+
+def test_coupon_holders_and_uses_come_back_typed():
+    issued = next(e for e in EVENTS if isinstance(e, Coupon.Issued) and e.origin == CouponOrigin.PROMOTION)
+    back = mapper.to_domain_event(mapper.to_stored_event(issued))
+    assert type(back.holder) is CouponHolder and back.holder == issued.holder
+    assert back.holder.kind is HolderKind.CUSTOMER and type(back.holder.holder_id) is UUID
+    assert back.origin is CouponOrigin.PROMOTION and back.code == "促销PROMO-001"
+    assert type(back.amount_paid) is Decimal and str(back.amount_paid) == "1000.00" and back.promised_by is None
+    changed = next(e for e in EVENTS if isinstance(e, Coupon.DetailsChanged))
+    back_changed = mapper.to_domain_event(mapper.to_stored_event(changed))
+    assert type(back_changed.holder) is CouponHolder and back_changed.holder.kind is HolderKind.CONTACT
+    assert back_changed.valid_until is None and type(back_changed.valid_from) is date
+    adjusted = next(e for e in EVENTS if isinstance(e, Coupon.Adjusted))
+    assert str(mapper.to_domain_event(mapper.to_stored_event(adjusted)).amount) == "-150.50"
+    recorded = next(e for e in EVENTS if isinstance(e, Debt.ReceiptRecorded) and e.coupons)
+    stored = mapper.to_stored_event(recorded)
+    back_recorded = mapper.to_domain_event(stored)
+    assert type(back_recorded.coupons) is tuple and [type(c) for c in back_recorded.coupons] == [CouponUse]
+    [use] = back_recorded.coupons
+    assert use == recorded.coupons[0] and type(use.coupon_id) is UUID and type(use.amount) is Decimal
+    state = msgspec.json.decode(stored.state)
+    assert state["coupons"] == [{"coupon_id": str(use.coupon_id), "code": "促销PROMO-001", "amount": "500.00"}]
+    # A receipt stored before coupons existed reads as paid without coupons.
+    del state["coupons"]
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, msgspec.json.encode(state))
+    assert mapper.to_domain_event(old).coupons == ()
 
 
 def test_stored_state_is_plain_json_an_auditor_can_read():

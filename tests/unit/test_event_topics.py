@@ -38,6 +38,7 @@ AGGREGATE_TOPICS = {
     "domain.receivables:Debt",
     "domain.receivables:PenaltyPolicy",
     "domain.collection:CollectionApplication",
+    "domain.coupons:Coupon",
 }
 
 EVENT_TOPICS = {
@@ -121,6 +122,13 @@ EVENT_TOPICS = {
     "domain.collection:CollectionApplication.UnlockRegistered",
     "domain.collection:CollectionApplication.TowRegistered",
     "domain.collection:CollectionApplication.MachineReceivedBack",
+    "domain.coupons:Coupon.Issued",
+    "domain.coupons:Coupon.Adjusted",
+    "domain.coupons:Coupon.DetailsChanged",
+    "domain.coupons:Coupon.Voided",
+    "domain.coupons:Coupon.Regranted",
+    "domain.coupons:Coupon.Redeemed",
+    "domain.coupons:Coupon.RedemptionRestored",
 }
 
 # The library gives every aggregate its own copy of the inherited ``Created``
@@ -138,6 +146,7 @@ NEVER_RECORDED = {
     "domain.contracts:Contract.Created",
     "domain.receivables:Debt.Created",
     "domain.collection:CollectionApplication.Created",
+    "domain.coupons:Coupon.Created",
 }
 
 

@@ -150,6 +150,14 @@ EXPECTED_ERRORS = {
     "DocumentsAlreadyReleasedError": ("documents-already-released", 409),
     "ApplicationStateError": ("application-state", 409),
     "MachineLockStateError": ("machine-lock-state", 409),
+    # coupons (卡券)
+    "CouponCodeTakenError": ("coupon-code-exists", 409),
+    "CouponBalanceError": ("coupon-balance", 422),
+    "CouponValidityError": ("coupon-not-valid", 422),
+    "CouponVoidedError": ("coupon-voided", 409),
+    "CouponUsedError": ("coupon-used", 409),
+    "CouponOtherCompanyError": ("coupon-other-company", 422),
+    "CouponHolderError": ("coupon-holder", 422),
 }
 
 
