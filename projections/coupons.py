@@ -12,22 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.access import Scope
 from domain.coupons import Coupon
 from projections.base import Projection, handles, page_bounds, scope_filter
-
-
-def fen(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def yuan(value: int | None) -> Decimal:
-    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
+from projections.receivables import fen, yuan
 
 
 class CouponsProjection(Projection):
@@ -231,7 +222,3 @@ def coupon_summary(cur: Any, scope: Scope, company_id: UUID | None = None) -> li
              "coupons": r["coupons"], "issued": yuan(r["face_fen"]), "amount_paid": yuan(r["paid_fen"]),
              "adjusted": yuan(r["adjusted_fen"]), "redeemed": yuan(r["redeemed_fen"]),
              "voided": yuan(r["voided_fen"]), "outstanding": yuan(r["balance_fen"])} for r in cur.fetchall()]
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -3,6 +3,8 @@ A coupon is addressed by its code. Redemption rides on ``RecordReceipt``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -93,25 +95,27 @@ class CouponController(Controller):
 
     @get("/{code:str}", operation_id="GetCoupon", sync_to_thread=True, summary="One coupon by its code")
     def get_one(self, code: CodePath, caller: CallerDep, backoffice: OfficeDep, after: After = None) -> dict[str, Any]:
-        caller.require(Permission.VIEW_COUPONS)
-        fresh(backoffice, "coupons", after)
-        with backoffice.read() as cur:
-            row = coupons.get_coupon(cur, caller.scope, ids.coupon_id(code))
-        if row is None:
-            raise NotFoundError(f"Coupon {ids.normalise_key(code)} does not exist.", code="coupon-not-found")
-        return row
+        with _coupon(caller, backoffice, code, after) as (row, _):
+            return row
 
     @get("/{code:str}/usage", operation_id="GetCouponUsage", sync_to_thread=True,
          summary="A coupon's history: issue, each redemption with its receipt and contract, restorations, "
                  "adjustments, changes, void")
     def usage(self, code: CodePath, caller: CallerDep, backoffice: OfficeDep, after: After = None) -> dict[str, Any]:
-        caller.require(Permission.VIEW_COUPONS)
-        fresh(backoffice, "coupons", after)
-        with backoffice.read() as cur:
-            row = coupons.get_coupon(cur, caller.scope, ids.coupon_id(code))
-            if row is None:
-                raise NotFoundError(f"Coupon {ids.normalise_key(code)} does not exist.", code="coupon-not-found")
+        with _coupon(caller, backoffice, code, after) as (row, cur):
             return {**row, "usage": coupons.coupon_usage(cur, row["coupon_id"])}
+
+
+@contextmanager
+def _coupon(caller: Any, backoffice: Any, code: str, after: int | None) -> Iterator[tuple[dict[str, Any], Any]]:
+    """The coupon's row in the caller's scope (404 otherwise), with the cursor it was read on."""
+    caller.require(Permission.VIEW_COUPONS)
+    fresh(backoffice, "coupons", after)
+    with backoffice.read() as cur:
+        row = coupons.get_coupon(cur, caller.scope, ids.coupon_id(code))
+        if row is None:
+            raise NotFoundError(f"Coupon {ids.normalise_key(code)} does not exist.", code="coupon-not-found")
+        yield row, cur
 
 
 def _filter(company_id: UUID | None, origin: CouponOrigin | None, status: CouponStatus | None,

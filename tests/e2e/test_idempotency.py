@@ -7,7 +7,6 @@ import threading
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import assert_problem, nothing_recorded, unique
 

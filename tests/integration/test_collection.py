@@ -14,7 +14,7 @@ import pytest
 from application.caller import SYSTEM, Caller
 from domain import ids
 from domain.access import Role
-from domain.approvals import AmountBand, ApprovalStep, DocumentType
+from domain.approvals import AmountBand, ApprovalStep
 from domain.base import DomainError
 from domain.collection import COLLECTION_DOCUMENTS
 from domain.contracts import CommercialTerms, PaymentMethod

@@ -25,7 +25,6 @@ from domain.contracts import (
     AgreedAccessory,
     CommercialTerms,
     Contract,
-    ContractAlreadyStartedError,
     ContractStateError,
     ContractTermsMissingError,
     InstallmentTerms,
