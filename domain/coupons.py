@@ -15,7 +15,8 @@ Its **balance** moves only by events:
     balance = face value + adjustments − redeemed + restored − voided
 
 A coupon is **redeemed** as part of a receipt on a debt (the receipt and the coupon are
-saved in one transaction): never beyond its balance, never outside its validity,
+saved in one transaction): never beyond its balance, never outside its validity (nor on a value date
+before it was issued),
 never once voided, only against a debt of its own company. If the receipt is rejected
 or reversed, what it redeemed is **restored**. Adjusting (with a reason and the
 person who approved it), changing details and voiding (only an unused coupon) are
@@ -133,6 +134,7 @@ class Coupon(DealerAggregate):
             coupon.status = CouponStatus.ACTIVE
             coupon.uses = {}
             coupon.withdrawn_by_unapproval = False
+            coupon.issued_on = self.business_date
 
     class Adjusted(DealerAggregate.Event):
         """The balance raised (positive) or lowered (negative) by ``amount``, with the reason
@@ -294,8 +296,9 @@ class Coupon(DealerAggregate):
         if not holder_ok:
             raise CouponHolderError(f"Coupon {self.code} is held by someone else than this customer or one of its "
                                     "contacts.", field="coupons")
-        if (self.valid_from and on < self.valid_from) or (self.valid_until and on > self.valid_until):
-            raise CouponValidityError(f"Coupon {self.code} is valid from {self.valid_from or 'issue'} until "
+        first = max(self.valid_from or self.issued_on, self.issued_on)   # never before it existed
+        if on < first or (self.valid_until and on > self.valid_until):
+            raise CouponValidityError(f"Coupon {self.code} is valid from {first} until "
                                       f"{self.valid_until or 'used up'}; it cannot be used on {on}.", field="coupons")
         if amount > self.balance:
             raise CouponBalanceError(f"Coupon {self.code} has {self.balance} left; {amount} cannot be taken from it.",

@@ -52,7 +52,7 @@ CONTRACT_ID = uuid4()
 CONTRACT_NUMBER = "HF-20260301-ABC123"
 
 ISSUED_ON = date(2026, 3, 2)
-VALID_FROM, VALID_UNTIL = date(2026, 3, 1), date(2026, 6, 30)
+VALID_FROM, VALID_UNTIL = date(2026, 3, 5), date(2026, 6, 30)
 # The receivable coupons are redeemed against: a contract of 2025-12-15, I1 10,000.00 due
 # 01-31 and I2 9,800.00 due 02-28.
 DEBT = debt_of(I1, I2)
@@ -516,7 +516,7 @@ def test_a_coupon_held_by_a_contact_is_checked_against_the_contacts_not_the_cust
     then_refused(coupon, redeem(coupon, "100.00"), CouponHolderError, "coupon-holder", 422)
 
 
-@pytest.mark.parametrize("on", [date(2026, 2, 28), date(2026, 7, 1)], ids=["before-valid-from", "after-valid-until"])
+@pytest.mark.parametrize("on", [date(2026, 3, 4), date(2026, 7, 1)], ids=["before-valid-from", "after-valid-until"])
 def test_a_coupon_is_not_redeemed_outside_its_validity(on):
     coupon = issued()
     refusal = then_refused(coupon, redeem(coupon, "100.00", on=on, day=date(2026, 7, 1)), CouponValidityError,
@@ -536,14 +536,24 @@ def test_the_validity_is_held_to_the_receipts_value_date_not_the_day_it_is_recor
     coupon = issued()
     redeem(coupon, "100.00", on=date(2026, 6, 30), day=date(2026, 7, 3))()
     then_events(coupon, Coupon.Redeemed)
-    # Recorded 03-02, within the validity, for money that arrived 02-27, before it: refused.
-    then_refused(coupon, redeem(coupon, "100.00", on=date(2026, 2, 27), day=ISSUED_ON), CouponValidityError,
+    # Recorded 03-06, within the validity, for money that arrived 03-04, before it: refused.
+    then_refused(coupon, redeem(coupon, "100.00", on=date(2026, 3, 4), day=date(2026, 3, 6)), CouponValidityError,
                  "coupon-not-valid", 422)
 
 
-def test_an_open_ended_coupon_is_redeemed_any_day():
+def test_a_coupon_is_never_redeemed_on_a_value_date_before_it_was_issued():
+    # Issued 03-02 without a validity: money that arrived 03-01 cannot have been paid with it.
     coupon = issued(valid_from=None, valid_until=None)
-    redeem(coupon, "100.00", on=date(2025, 12, 15))()
+    refusal = then_refused(coupon, redeem(coupon, "100.00", on=date(2026, 3, 1), day=date(2026, 3, 3)),
+                           CouponValidityError, "coupon-not-valid", 422)
+    assert "valid from 2026-03-02" in refusal.message
+    redeem(coupon, "100.00", on=ISSUED_ON, day=date(2026, 3, 3))()
+    then_events(coupon, Coupon.Redeemed)
+
+
+def test_an_open_ended_coupon_is_redeemed_any_day_from_its_issue():
+    coupon = issued(valid_from=None, valid_until=None)
+    redeem(coupon, "100.00", on=ISSUED_ON)()
     redeem(coupon, "100.00", on=date(2030, 1, 1))()
     then_events(coupon, Coupon.Redeemed, Coupon.Redeemed)
 
