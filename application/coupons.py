@@ -106,6 +106,8 @@ class CouponService:
             for n in range(1, grant.quantity + 1):
                 code = contract_coupon_code(contract.number, line, n)
                 coupon = self.runner.find(ids.coupon_id(code), Coupon)
+                if coupon is not None and not coupon.granted_by(contract.id):
+                    raise Coupon.code_taken(code)   # issued by hand under a contract's code (refused since)
                 if coupon is None:
                     coupon = Coupon.issue(ctx, code, contract.company_id, CouponOrigin.CONTRACT, holder,
                                           grant.face_value, contract_id=contract.id,
@@ -123,7 +125,7 @@ class CouponService:
         for line, grant in enumerate(contract.terms.coupons, 1):
             for n in range(1, grant.quantity + 1):
                 coupon = self.runner.find(ids.coupon_id(contract_coupon_code(contract.number, line, n)), Coupon)
-                if coupon is not None:
+                if coupon is not None and coupon.granted_by(contract.id):
                     coupon.void_for_unapproval(ctx)
                     withdrawn.append(coupon)
         return withdrawn

@@ -25,6 +25,7 @@ events with actor and reason too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -101,6 +102,7 @@ class CouponHolderError(DomainError):
 
 
 MAX_CODE = 40
+CONTRACT_CODE = re.compile(r"-C\d+-\d+$")     # see contract_coupon_code
 
 
 class Coupon(DealerAggregate):
@@ -228,6 +230,9 @@ class Coupon(DealerAggregate):
               contract_number: str | None = None, note: str | None = None) -> Coupon:
         key = require_key(code, "code", MAX_CODE)
         origin = CouponOrigin(origin)
+        if origin != CouponOrigin.CONTRACT and CONTRACT_CODE.search(key):
+            raise InvalidValueError("Codes ending in -C<line>-<n> are kept for the coupons contracts grant; choose "
+                                    "another code.", field="code")
         face = require_money(face_value, "face_value", positive=True)
         paid = require_money(amount_paid, "amount_paid")
         if origin == CouponOrigin.PROMOTION:
@@ -319,6 +324,9 @@ class Coupon(DealerAggregate):
             self._record(self.RedemptionRestored, ctx, self.company_id, receipt_id=receipt_id, amount=amount)
 
     # ------------------------------------------------------------ granted by a contract
+    def granted_by(self, contract_id: UUID) -> bool:
+        return self.origin == CouponOrigin.CONTRACT and self.contract_id == contract_id
+
     def void_for_unapproval(self, ctx: Context) -> None:
         if self.status == CouponStatus.VOIDED:
             return

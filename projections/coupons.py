@@ -81,7 +81,8 @@ class CouponsProjection(Projection):
         # Granted again: its face counts again and the void is taken back (unused, so no redemption).
         face = fen(e.face_value)
         self._change(cur, e, "face_fen = %s, adjusted_fen = 0, voided_fen = 0, redeemed_fen = 0, balance_fen = %s,"
-                     " status = 'active', note = %s", [face, face, e.note])
+                     " status = 'active', note = %s, holder_kind = %s, holder_id = %s",
+                     [face, face, e.note, str(e.holder.kind), e.holder.holder_id])
         self._usage(cur, e, "regranted", face, None, None, None)
 
     @handles(Coupon.Redeemed)

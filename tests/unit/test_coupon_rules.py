@@ -797,3 +797,12 @@ def test_coupons_paying_more_than_the_receipt_are_refused():
     _, command = record_with(debt, "1000.00", coupon_uses("600.00", "400.01"))
     refusal = then_refused(debt, command, InvalidValueError, "invalid-value", 422)
     assert refusal.details["field"] == "coupons" and "1000.01" in refusal.message and "1000.00" in refusal.message
+
+
+@pytest.mark.parametrize("origin", [CouponOrigin.PROMOTION, CouponOrigin.GIFT])
+def test_a_code_shaped_like_a_contracts_coupon_is_kept_for_contracts(origin):
+    # HF-20260301-ABC123-C1-1 is what the approval of contract HF-20260301-ABC123 will issue.
+    refusal = then_refused(None, issue(origin, code="hf-20260301-abc123-c1-1"), InvalidValueError, "invalid-value",
+                           422)
+    assert refusal.details["field"] == "code"
+    issued(origin, code="SPRING-C1")                        # not the contract shape: taken
