@@ -13,7 +13,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from application.caller import SYSTEM, Caller
+from application.caller import READ_ONLY_ROLES, SYSTEM, Caller
 from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
 from domain.access import Permission, Position, Role, Scope, User
@@ -80,7 +80,9 @@ class AccessService:
         return self.caller_of(user)
 
     def caller_of(self, user: User) -> Caller:
-        return Caller(user.id, user.username, user.permissions, self.scope_of(user), user.roles)
+        # An auditor and nothing else reads across every company (and may change nothing).
+        scope = Scope(all_companies=True) if user.roles == READ_ONLY_ROLES else self.scope_of(user)
+        return Caller(user.id, user.username, user.permissions, scope, user.roles)
 
     def scope_of(self, user: User) -> Scope:
         scope = Scope()

@@ -8,6 +8,10 @@ from uuid import UUID
 from domain.access import Permission, Role, Scope
 from domain.base import PermissionDeniedError
 
+READ_ONLY_ROLES = frozenset({Role.AUDITOR})
+# Commands a read-only caller may still give: about their own sign-in, not the business.
+READ_ONLY_MAY = frozenset({"ChangePassword"})
+
 # The actor of facts the system records by itself (first administrator, demo data).
 SYSTEM_ACTOR = UUID("00000000-0000-5000-8000-000000000001")
 
@@ -28,6 +32,11 @@ class Caller:
 
     def may(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+    @property
+    def read_only(self) -> bool:
+        """An auditor and nothing else: reads the whole group, records nothing (but their password)."""
+        return self.roles == READ_ONLY_ROLES
 
     @property
     def own_sales_only(self) -> bool:

@@ -20,12 +20,16 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from application.caller import Caller
+from application.caller import READ_ONLY_MAY, Caller
 from domain import ids
-from domain.base import Context, DealerAggregate, DomainError, NotFoundError
+from domain.base import Context, DealerAggregate, DomainError, NotFoundError, PermissionDeniedError
 from domain.commands import CommandRecord
 
 A = TypeVar("A", bound=DealerAggregate)
+
+
+class ReadOnlyCallerError(PermissionDeniedError):
+    code = "read-only"
 
 
 class ConcurrentChangeError(DomainError):
@@ -113,6 +117,9 @@ class CommandRunner:
     # ------------------------------------------------------------ the command
     def run(self, caller: Caller, operation: str, request: Any, handler: Callable[[Context], Outcome],
             idempotency_key: str | None = None, reason: str | None = None) -> CommandResult:
+        if caller.read_only and operation not in READ_ONLY_MAY:
+            raise ReadOnlyCallerError(f"{caller.username} audits: they read everything and record nothing "
+                                      f"({operation} refused).")
         record_id = ids.command_record_id(caller.user_id, idempotency_key) if idempotency_key else None
         fingerprint = self._fingerprint(operation, request)
         ctx = Context(actor_id=caller.user_id, command_id=uuid4(), business_date=self.today(),

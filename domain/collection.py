@@ -54,8 +54,8 @@ class CollectionApplication(DealerAggregate, ApprovalFlow):
 
     class Applied(DealerAggregate.Created):
         """Made by ``actor_id`` with their statement in ``reason``; ``facts`` are the debt's
-        overdue figures that day; ``amount`` is the waiver's amount, else the overdue amount
-        (what the approval bands are judged by)."""
+        overdue figures that day; ``amount`` is what the approval bands are judged by: the
+        waiver's amount, the amount received for a settlement, else the overdue amount."""
 
         document_type: DocumentType
         debt_id: UUID

@@ -59,10 +59,12 @@ def rebuild(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     backoffice = _backoffice()
-    names = list(backoffice.projections) if args.all else [args.name]
-    unknown = [n for n in names if n not in backoffice.projections]
+    rebuildable = [n for n, r in backoffice.projections.items() if getattr(r.projection, "rebuildable", True)]
+    names = rebuildable if args.all else [args.name]
+    unknown = [n for n in names if n not in rebuildable]
     if not names or unknown:
-        sys.exit(f"Unknown read model {unknown or names}; known: {', '.join(backoffice.projections)}")
+        sys.exit(f"Unknown read model {unknown or names}; known: {', '.join(rebuildable)} (the event chain is "
+                 "never rebuilt: it seals the log as it was recorded)")
     total = backoffice.ledger.recorder.max_notification_id() or 0
     for name in names:
         runner = backoffice.projections[name]
@@ -114,6 +116,42 @@ def demo(_: argparse.Namespace) -> None:
     backoffice.stop()
 
 
+def analyst_role(args: argparse.Namespace) -> None:
+    import re
+
+    import psycopg
+    from psycopg import sql
+
+    settings = Settings()
+    if not settings.uses_postgres:
+        sys.exit("Analysts query PostgreSQL; this installation keeps its data in SQLite files (read those with "
+                 "any SQLite tool, or set IRONLEDGER_DATABASE_URL).")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.name):
+        sys.exit("A login name is lower-case letters, digits and _, starting with a letter.")
+    backoffice = _backoffice()     # makes sure every read table exists
+    tables = sorted({t for runner in backoffice.projections.values() for t in runner.projection.tables}
+                    | {"projection_positions"})
+    backoffice.stop()
+    name, schema = sql.Identifier(args.name), sql.Identifier(settings.database_schema)
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (args.name,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            name, sql.Literal(args.password)))
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(conn.info.dbname), name))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, name))
+        conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(schema, name))
+        for table in tables:
+            conn.execute(sql.SQL("GRANT SELECT ON {}.{} TO {}").format(schema, sql.Identifier(table), name))
+        # Read tables dropped and made again by a rebuild (or a new read model) stay readable.
+        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(
+            schema, name))
+        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(name))
+    print(f"{args.name}: may read {len(tables)} read table(s) in schema {settings.database_schema} "
+          "(not the event store, not the users' password hashes); its sessions are read-only.")
+
+
 def openapi(_: argparse.Namespace) -> None:
     from interfaces.http.app import create_app
 
@@ -153,6 +191,15 @@ def main(argv: list[str] | None = None) -> None:
 
     p = commands.add_parser("openapi", help="print the OpenAPI document")
     p.set_defaults(run=openapi)
+
+    from interfaces.audit_cli import add_commands as add_audit_commands
+    add_audit_commands(commands, _backoffice)
+
+    p = commands.add_parser("analyst-role", help="create (or reset) a read-only PostgreSQL login for analysts: "
+                                                 "it may SELECT the read tables, nothing else")
+    p.add_argument("name", help="the login, e.g. analyst")
+    p.add_argument("--password", required=True)
+    p.set_defaults(run=analyst_role)
 
     args = parser.parse_args(argv)
     args.run(args)

@@ -18,6 +18,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from application.access import AccessService
+from application.audit import AuditService
 from application.collection import CollectionService
 from application.coupons import CouponService
 from application.approvals import ApprovalRuleService
@@ -108,6 +109,7 @@ class BackOffice:
         self.contracts = ContractService(self.commands, self.approval_rules, self.coupons)
         self.deliveries = DeliveryService(self.commands)
         self.history = HistoryService(self.commands)
+        self.audit = AuditService(self.commands, self.history)
         self.receivables = ReceivableService(
             self.commands, BulkLoader(self.ledger.recorder, self.ledger.mapper, settings.uses_postgres).load)
         self.collection = CollectionService(self.commands, self.approval_rules, self.access)

@@ -1,6 +1,7 @@
 """Every read model of the product, in the order they are built."""
 
 from projections.access_directory import AccessDirectoryProjection
+from projections.audit import AuditEventsProjection, EventChainProjection
 from projections.approval_queue import ApprovalQueueProjection
 from projections.base import Projection
 from projections.contracts import ContractsProjection
@@ -21,4 +22,6 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     DeliveriesProjection,
     ReceivablesProjection,
     CouponsProjection,
+    AuditEventsProjection,
+    EventChainProjection,
 )

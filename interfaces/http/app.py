@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -23,7 +24,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.access import AuthenticationError
-from application.caller import Caller
+from application.caller import READ_ONLY_MAY, Caller
+from application.ledger import ReadOnlyCallerError
 from domain.base import DomainError
 from interfaces.composition import BackOffice
 
@@ -127,6 +129,15 @@ class RequireJSON:
         await self.app(scope, receive, send)
 
 
+def refuse_commands_of_auditors(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """An auditor (and nothing else) reads everything and records nothing: every command but
+    their own password change is refused before its body is even read."""
+    caller = connection.scope.get("user")
+    if (isinstance(caller, Caller) and caller.read_only and connection.scope.get("method") != "GET"
+            and handler.operation_id not in READ_ONLY_MAY):
+        raise ReadOnlyCallerError(f"{caller.username} audits: they read everything and record nothing.")
+
+
 def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar:
     from interfaces.http.controllers import all_controllers
 
@@ -156,6 +167,7 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
         route_handlers=[health, *all_controllers()],
         middleware=[DefineMiddleware(BearerAuthentication, backoffice=backoffice, exclude=["^/docs"]),
                     RequireJSON],
+        guards=[refuse_commands_of_auditors],
         dependencies={"caller": Provide(resolve_caller, sync_to_thread=False),
                       "backoffice": Provide(lambda: backoffice, sync_to_thread=False, use_cache=True)},
         exception_handlers={

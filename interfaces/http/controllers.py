@@ -334,6 +334,7 @@ class PositionController(Controller):
 
 
 def all_controllers() -> list[type[Controller]]:
+    from interfaces.http.audit import AUDIT_CONTROLLERS
     from interfaces.http.collection import COLLECTION_CONTROLLERS
     from interfaces.http.coupons import COUPON_CONTROLLERS
     from interfaces.http.delivery import DELIVERY_CONTROLLERS
@@ -342,4 +343,5 @@ def all_controllers() -> list[type[Controller]]:
 
     return [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
             UserController, PositionController, *SALES_CONTROLLERS, *DELIVERY_CONTROLLERS,
-            *RECEIVABLE_CONTROLLERS, *COLLECTION_CONTROLLERS, *COUPON_CONTROLLERS]
+            *RECEIVABLE_CONTROLLERS, *COLLECTION_CONTROLLERS, *COUPON_CONTROLLERS,
+            *AUDIT_CONTROLLERS]

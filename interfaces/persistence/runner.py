@@ -69,6 +69,10 @@ class ProjectionRunner:
             self.views.lock_schema(cur)
             current = self.views.position(self.name, cur)
             if current is not None and current[0] != self.projection.version:
+                if not getattr(self.projection, "rebuildable", True):
+                    raise RuntimeError(f"{self.name} is version {current[0]} here and {self.projection.version} in "
+                                       "the code, and it is never rebuilt from the store (it seals the log as it "
+                                       "was recorded): keep its version, or migrate it by hand.")
                 log.warning("read model %s is version %s, code is %s: rebuilding from the log",
                             self.name, current[0], self.projection.version)
                 self._drop(cur)
@@ -101,16 +105,22 @@ class ProjectionRunner:
         current = self.views.position(self.name)
         return current[1] if current else 0
 
-    def catch_up_once(self, crash_before_commit: Callable[[], None] | None = None) -> int:
-        """Applies the next batch of the log; returns how many notifications it read."""
+    def catch_up_once(self, crash_before_commit: Callable[[], None] | None = None, stop: int | None = None) -> int:
+        """Applies the next batch of the log (up to notification ``stop`` at most); returns how
+        many notifications it read."""
         with self.views.batch_transaction() as cur:
             start = self.views.lock_position(cur, self.name)
-            notifications = self.recorder.select_notifications(start=start, limit=self.batch_size,
+            notifications = self.recorder.select_notifications(start=start, limit=self.batch_size, stop=stop,
                                                                inclusive_of_start=False)
             if not notifications:
                 return 0
+            raw = getattr(self.projection, "raw", False)
+            if raw:
+                self.projection.begin_batch()  # type: ignore[attr-defined]
             for notification in notifications:
-                if self.projection.handles(notification.topic):
+                if raw:
+                    self.projection.apply_raw(cur, notification)  # type: ignore[attr-defined]
+                elif self.projection.handles(notification.topic):
                     event = self.mapper.to_domain_event(notification)
                     self.projection.apply(cur, event, notification.topic)
             if crash_before_commit is not None:
