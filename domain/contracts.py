@@ -319,6 +319,13 @@ class Contract(DealerAggregate, ApprovalFlow):
             contract.contact_id = self.contact_id
             contract.lines = self.lines
 
+    class TermsCleared(DealerAggregate.Event):
+        """The salesperson revised the draft: the commercial terms were agreed on the old lines,
+        so the clerk completes them again before the contract goes to approval."""
+
+        def apply(self, contract: Contract) -> None:
+            contract.terms = None
+
     class SubmittedToClerk(DealerAggregate.Event):
         def apply(self, contract: Contract) -> None:
             contract.status = ContractStatus.WITH_CLERK
@@ -517,6 +524,8 @@ class Contract(DealerAggregate, ApprovalFlow):
         self._check_parties(self.company_id, customer, contact)
         self._record(self.DraftRevised, ctx, self.company_id, customer_id=customer.id,
                      contact_id=contact.id if contact else None, lines=check_lines(lines))
+        if self.terms is not None:
+            self._record(self.TermsCleared, ctx, self.company_id)
 
     def submit_to_clerk(self, ctx: Context) -> None:
         self._require(ContractStatus.DRAFT, act="submitted to the clerk")

@@ -58,6 +58,12 @@ class ContractsProjection(Projection):
         cur.execute("DELETE FROM contract_lines WHERE contract_id = %s", (e.originator_id,))
         self._lines(cur, e.originator_id, e.lines)
 
+    @handles(Contract.TermsCleared)
+    def terms_cleared(self, cur: Any, e: Contract.TermsCleared) -> None:
+        cur.execute("UPDATE contracts SET total_amount = machines_amount, payment_method = NULL, down_payment = NULL,"
+                    " warranty_deposit = NULL, terms_json = NULL, last_change_on = %s, version = %s"
+                    " WHERE contract_id = %s", (e.business_date, e.originator_version, e.originator_id))
+
     @handles(Contract.TermsCompleted)
     def terms(self, cur: Any, e: Contract.TermsCompleted) -> None:
         t = e.terms

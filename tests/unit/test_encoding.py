@@ -232,7 +232,11 @@ def _sales_events(hefei: Company, model: MachineModel, main: Warehouse) -> list[
                                 [AmountBand(Decimal("0"), steps[:1]), AmountBand(Decimal("300000.00"), steps)])
     rule.revise(ctx(), [AmountBand(Decimal("0"), steps)])
     contract = Contract.draft(ctx(), uuid4(), hefei, customer, contact, [(model, 1, Decimal("380000.00"))])
-    contract.revise_draft(ctx(), customer, None, [(model, 2, Decimal("190000.10"))])
+    contract.submit_to_clerk(ctx())
+    contract.complete_terms(ctx(), CommercialTerms(PaymentMethod.CASH, Decimal("0.00"), None, Decimal("0.00"), None,
+                                                   (), ()))
+    contract.return_to_salesperson(ctx(reason="两台"))
+    contract.revise_draft(ctx(), customer, None, [(model, 2, Decimal("190000.10"))])     # and TermsCleared
     contract.submit_to_clerk(ctx())
     contract.return_to_salesperson(ctx(reason="补充首付"))
     contract.submit_to_clerk(ctx())

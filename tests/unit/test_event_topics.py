@@ -79,6 +79,7 @@ EVENT_TOPICS = {
     "domain.contracts:Contract.SubmittedToClerk",
     "domain.contracts:Contract.ReturnedToSalesperson",
     "domain.contracts:Contract.TermsCompleted",
+    "domain.contracts:Contract.TermsCleared",
     "domain.contracts:Contract.SubmittedForApproval",
     "domain.contracts:Contract.ApprovalStepPassed",
     "domain.contracts:Contract.Approved",

@@ -128,6 +128,19 @@ def test_the_salesperson_revises_a_draft_then_submits_it_to_the_clerk():
         "with_clerk", None, Decimal("370000.00"))
 
 
+def test_a_draft_revised_after_the_clerk_completed_its_terms_goes_back_without_them():
+    """Terms are agreed on the lines; new lines need new terms, completed again by the clerk."""
+    contract = _contract("with_clerk_terms")
+    contract.return_to_salesperson(ctx(actor=CLERK, reason="Price changed"))
+    contract.revise_draft(ctx(), _customer(), None, [(SY215C, 1, Decimal("90000.00"))])
+    then_events(contract, Contract.ReturnedToSalesperson, Contract.DraftRevised, Contract.TermsCleared)
+    assert (contract.terms, contract.total_amount) == (None, Decimal("90000.00"))
+    contract.submit_to_clerk(ctx())
+    then_events(contract, Contract.SubmittedToClerk)
+    then_refused(contract, lambda: contract.submit_for_approval(ctx(actor=CLERK), _rule()),
+                 ContractTermsMissingError, "contract-terms-missing", 409)
+
+
 # ------------------------------------------------------------------ the clerk
 def test_the_clerk_returns_an_application_with_a_reason():
     contract = _contract("with_clerk")
