@@ -337,6 +337,7 @@ def all_controllers() -> list[type[Controller]]:
     from interfaces.http.audit import AUDIT_CONTROLLERS
     from interfaces.http.collection import COLLECTION_CONTROLLERS
     from interfaces.http.coupons import COUPON_CONTROLLERS
+    from interfaces.http.exports import EXPORT_CONTROLLERS
     from interfaces.http.delivery import DELIVERY_CONTROLLERS
     from interfaces.http.receivables import RECEIVABLE_CONTROLLERS
     from interfaces.http.sales import SALES_CONTROLLERS
@@ -344,4 +345,4 @@ def all_controllers() -> list[type[Controller]]:
     return [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
             UserController, PositionController, *SALES_CONTROLLERS, *DELIVERY_CONTROLLERS,
             *RECEIVABLE_CONTROLLERS, *COLLECTION_CONTROLLERS, *COUPON_CONTROLLERS,
-            *AUDIT_CONTROLLERS]
+            *AUDIT_CONTROLLERS, *EXPORT_CONTROLLERS]
