@@ -86,12 +86,14 @@ def summary(event: Any) -> str:
 
 
 def command_trail(cur: Any, scope: Scope, command_id: UUID) -> list[dict[str, Any]]:
-    """Every event one command recorded, in order (an un-approval and all it undid)."""
+    """Every event one command recorded, in order (an un-approval and all it undid). Facts of the
+    whole group (users, positions, models, rules) only for a caller who sees the whole group."""
     where, params = scope_filter(scope, "a.company_id")
+    group = "1 = 1" if scope.all_companies else "1 = 0"
     cur.execute("SELECT a.aggregate_id, a.version, a.event, a.recorded_at, a.business_date, a.actor_id,"
                 " u.username AS actor, a.company_id, a.command_id, a.reason, a.summary FROM audit_events a"
                 " LEFT JOIN access_users u ON u.user_id = a.actor_id"
-                f" WHERE a.command_id = %s AND (a.company_id IS NULL OR {where})"
+                f" WHERE a.command_id = %s AND ((a.company_id IS NULL AND {group}) OR {where})"
                 " ORDER BY a.recorded_at, a.aggregate_id, a.version", [command_id, *params])
     return cur.fetchall()
 

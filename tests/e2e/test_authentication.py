@@ -27,6 +27,10 @@ DOCUMENT = create_app(None, run_projections=False).openapi_schema.to_schema()  #
 OPERATIONS = sorted((op["operationId"], method.upper(), path)
                     for path, item in DOCUMENT["paths"].items() for method, op in item.items())
 PROTECTED = [o for o in OPERATIONS if o[0] not in PUBLIC_OPERATIONS]
+# The demo's sales swap (interfaces/demo.py), found through ListRollbacksAndSwaps.
+DEMO_SWAP = {"old_serial": "SY215C-0007", "new_serial": "SY215C-0011", "reason": "Hydraulic fault on delivery"}
+# A period that holds every business date the books accept (interfaces/http/receivables.py).
+REQUIRED_QUERY = {"date_from": "2000-01-01", "date_to": "2199-12-31"}
 
 
 # ------------------------------------------------------------------ requests that would succeed
@@ -85,8 +89,19 @@ def _request_for(operation_id: str, method: str, path: str, demo: dict[str, Any]
         value = {"serial_number": hf_machine, "contract_id": contract["contract_id"],
                  "customer_id": demo["customers"][0]["customer_id"], "line_no": "1",
                  "application_id": demo["collection_application_id"],
-                 "code": demo.get("coupon_code") or dummy_id}.get(name, dummy_id)
+                 "code": demo.get("coupon_code") or dummy_id,
+                 # The audit of an object: a machine by its serial number; the trail of the demo's swap.
+                 "kind": "machine", "key": DEMO_SWAP["old_serial"],
+                 "command_id": demo.get("swap_command_id") or dummy_id,
+                 "table": "machine_stock"}.get(name, dummy_id)
         url = url.replace("{" + name + "}", value)
+    # Query parameters an operation cannot do without (a period): a new one must be named here.
+    required = [p["name"] for p in DOCUMENT["paths"][path][method.lower()].get("parameters", [])
+                if p["in"] == "query" and p.get("required")]
+    if required:
+        unknown = set(required) - set(REQUIRED_QUERY)
+        assert not unknown, f"{operation_id}: give the sweep a valid value for {sorted(unknown)}"
+        url += "?" + "&".join(f"{name}={REQUIRED_QUERY[name]}" for name in required)
     body = None
     if method in {"POST", "PUT", "PATCH"}:
         op = DOCUMENT["paths"][path][method.lower()]
@@ -123,15 +138,33 @@ def _bad_authorisations(admin_id: str) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def sweep_ids(demo_server, demo) -> dict[str, Any]:
-    """The demo's ids, a collection application of the demo (its waiting lock of SY215C-0021)
-    and a coupon of the demo, for the paths that name one."""
+    return sweep_values(demo_server, demo)
+
+
+def sweep_values(demo_server, demo) -> dict[str, Any]:
+    """The demo's ids, a collection application of the demo (its waiting lock of SY215C-0021),
+    a coupon of the demo and the command of the demo's swap, for the paths that name one."""
     with demo_server.as_admin() as admin:
         answer = admin.get("/collection-applications", params={"document_type": "machine_lock", "page_size": 500})
         assert answer.status_code == 200, answer.text
         [lock] = [a for a in answer.json()["items"] if a["serial_number"] == "SY215C-0021"]
         coupons = admin.get("/coupons").json()["items"] if "/coupons" in DOCUMENT["paths"] else []
     return {**demo, "collection_application_id": lock["application_id"],
-            "coupon_code": coupons[0]["code"] if coupons else None}
+            "coupon_code": coupons[0]["code"] if coupons else None,
+            "swap_command_id": demo_swap_command_id(demo_server)}
+
+
+def demo_swap_command_id(server) -> str:
+    """The command id of the demo's swap of SY215C-0007 for SY215C-0011 (its reason tells it
+    apart from the swaps other tests make)."""
+    with server.as_admin() as admin:
+        answer = admin.get("/audit/rollbacks", params={**REQUIRED_QUERY, "page_size": 500})
+    assert answer.status_code == 200, answer.text
+    [swap] = [item for item in answer.json()["items"]
+              if item["event"] == "Contract.MachineSwapped" and item["reason"] == DEMO_SWAP["reason"]
+              and f"old_serial={DEMO_SWAP['old_serial']};" in item["summary"]
+              and f"new_serial={DEMO_SWAP['new_serial']};" in item["summary"]]
+    return swap["command_id"]
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +189,8 @@ def test_the_served_document_lists_the_operations_swept_here(demo_server):
             "ApplySettlement", "ReleaseSettlementDocuments", "DecideApplication", "RegisterLocked",
             "RegisterUnlocked", "RegisterTow", "ReceiveRepossessedMachine", "ListCollectionApplications",
             "GetCollectionApplication", "ListMyCollections"} <= {o[0] for o in PROTECTED}
+    # Auditing: every read of an object's past and of a command's trail wants a token too.
+    assert {"GetHistory", "GetStateAsOf", "GetCommandTrail", "ListRollbacksAndSwaps"} <= {o[0] for o in PROTECTED}
 
 
 def test_a_valid_token_is_accepted_so_the_sweep_below_means_something(demo_server, sweep_ids, admin_id):
