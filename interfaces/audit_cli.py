@@ -166,7 +166,8 @@ def verify_chain_command(args: argparse.Namespace, backoffice: Any) -> int:
         backoffice.projections["event_chain"].catch_up()
         total = backoffice.ledger.recorder.max_notification_id() or 0
         with tqdm(total=total, desc="event chain", unit="event", file=sys.stderr) as bar:
-            report = verify_chain(backoffice.ledger.recorder, backoffice.views, args.expect_head, bar.update)
+            report = verify_chain(backoffice.ledger.recorder, backoffice.views, args.expect_head, bar.update,
+                                  sealed_through=backoffice.projections["event_chain"].position())
         value = {"intact": report.intact, "checked": report.checked, "unsealed": report.unsealed,
                  "head": report.head, "problem": report.problem, "problem_at": report.problem_at}
         if report.intact:

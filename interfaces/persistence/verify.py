@@ -40,10 +40,12 @@ class ChainReport:
 
 
 def verify_chain(recorder: Any, views: ViewDatabase, expect_head: str | None = None,
-                 progress: Callable[[int], None] | None = None) -> ChainReport:
+                 progress: Callable[[int], None] | None = None, sealed_through: int | None = None) -> ChainReport:
     """Recomputes every link from the stored bytes and compares it with the chain; names the
     first stored event that was changed, removed, added or moved. With ``expect_head`` (a link
-    written down earlier), also checks that the chain still passes through it."""
+    written down earlier), also checks that the chain still passes through it. ``sealed_through``
+    is how far the chain says it has sealed the log: an event up to there without a seal is a
+    break (its seal was removed), not an event waiting to be sealed."""
     report = ChainReport()
     notifications = _notifications(recorder)
     pending = next(notifications, None)
@@ -78,6 +80,10 @@ def verify_chain(recorder: Any, views: ViewDatabase, expect_head: str | None = N
     if progress and report.checked % BATCH:
         progress(report.checked % BATCH)
     while pending is not None:
+        if sealed_through is not None and pending.id <= sealed_through:
+            return _broken(report, pending.id, f"event #{pending.id} ({pending.topic} v{pending.originator_version} of "
+                                               f"{pending.originator_id}) lies in the sealed part of the log (up to "
+                                               f"#{sealed_through}) but has no seal: its seal was removed")
         report.unsealed += 1
         pending = next(notifications, None)
     if not head_seen:
@@ -157,20 +163,49 @@ def verify_views(live: ViewDatabase, runners: dict[str, ProjectionRunner], shado
 
 
 def _compare(live: ViewDatabase, shadow: ViewDatabase, table: str, shown: int) -> TableDifference:
+    """Both sides sorted by the text of every column (byte order, which Python's string order
+    matches), then merged: a row on one side only is one difference, whatever its place."""
     result = TableDifference(table)
     columns = _columns(live, table)
-    order = ", ".join(str(n) for n in range(1, len(columns) + 1))
-    query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"
+    postgres = isinstance(live, PostgresViewDatabase)
+    keys = [f"k{n}" for n in range(len(columns))]
+    casts = ", ".join(f"CAST({c} AS TEXT) AS {k}" for c, k in zip(columns, keys))
+    collate = ' COLLATE "C"' if postgres else ""
+    order = ", ".join(f"(CAST({c} AS TEXT) IS NULL), CAST({c} AS TEXT){collate}" for c in columns)
+    query = f"SELECT {casts}, {', '.join(columns)} FROM {table} ORDER BY {order}"
+
+    def key(row: dict[str, Any]) -> tuple:
+        return tuple((row[k] is None, row[k] or "") for k in keys)
+
+    def plain(row: dict[str, Any]) -> dict[str, Any]:
+        return {c: row[c] for c in columns}
+
+    # A row changed in place shows as one row on each side with the same first column (the
+    # table's id): paired into one difference. Only differences are held, never the tables.
+    unpaired: dict[Any, list[dict[str, Any] | None]] = {}
     left, right = _stream(live, query), _stream(shadow, query)
     a, b = next(left, None), next(right, None)
     while a is not None or b is not None:
-        result.live_rows += a is not None
-        result.rebuilt_rows += b is not None
-        if a != b:
-            result.differing += 1
-            if len(result.differences) < shown:
-                result.differences.append((a, b))
-        a, b = next(left, None), next(right, None)
+        if b is None or (a is not None and key(a) < key(b)):
+            side, row = 0, a
+            result.live_rows += 1
+            a = next(left, None)
+        elif a is None or key(b) < key(a):
+            side, row = 1, b
+            result.rebuilt_rows += 1
+            b = next(right, None)
+        else:
+            result.live_rows += 1
+            result.rebuilt_rows += 1
+            a, b = next(left, None), next(right, None)
+            continue
+        assert row is not None
+        pair = unpaired.setdefault(row[keys[0]], [None, None])
+        if pair[side] is not None:      # the same id twice on one side: a difference of its own
+            pair = unpaired.setdefault((row[keys[0]], len(unpaired)), [None, None])
+        pair[side] = plain(row)
+    result.differing = len(unpaired)
+    result.differences = [(p[0], p[1]) for p in list(unpaired.values())[:shown]]
     return result
 
 
