@@ -924,7 +924,7 @@ def test_collection_acts_the_business_refuses_are_problems_and_record_nothing(de
         ("sales.wang", paid, "settlement-applications", {"reason": "R"}, 403, "forbidden"),
         ("manager.zhao", paid, "interest-waivers", {"amount": "1.00", "reason": "R"}, 403, "forbidden"),
         ("clerk.chen", unpaid, "collector", {"collector_id": ZHANG}, 403, "forbidden"),
-        ("auditor", unpaid, "lock-applications", lock, 403, "forbidden"),
+        ("auditor", unpaid, "lock-applications", lock, 403, "read-only"),
         # No receivable: not approved, or nothing at all.
         ("finance.sun", in_approval, "settlement-applications", {"reason": "R"}, 404, "receivable-not-found"),
         ("finance.sun", in_approval, "lock-applications", lock, 404, "receivable-not-found"),

@@ -294,7 +294,7 @@ def test_a_role_that_may_not_act_is_refused_with_403_and_nothing_is_recorded(dem
         ("clerk.chen", f"/contracts/{waiting.id}/reject", {"reason": "not mine to say"}, "not-your-approval-step"),
         ("finance.sun", f"/contracts/{waiting.id}/approve", None, "not-your-approval-step"),
         ("finance.sun", f"/contracts/{done.id}/unapprove", {"reason": "review"}, "forbidden"),
-        ("auditor", f"/contracts/{waiting.id}/approve", None, "not-your-approval-step"),
+        ("auditor", f"/contracts/{waiting.id}/approve", None, "read-only"),      # an auditor records nothing
         ("manager.zhao", f"/contracts/{with_clerk.id}/complete-terms", CASH_TERMS, "forbidden"),
     ]
     for username, url, body, code in cases:
