@@ -76,6 +76,10 @@ def csv_response(columns: tuple[str, ...], rows: Any, filename: str) -> Response
 
 
 def fresh(backoffice: BackOffice, projection: str, after: int | None) -> None:
+    if after and after > (backoffice.ledger.recorder.max_notification_id() or 0):
+        # A position no command has answered yet: waiting for it could only end in "try again".
+        raise InvalidValueError(f"No command has been recorded at position {after} yet; send the position a "
+                                "command answered with.", field="after")
     if after and not backoffice.wait_for(projection, after):
         raise ReadModelBehindError(
             f"The {projection} list has not yet caught up with position {after}; try again in a moment.")

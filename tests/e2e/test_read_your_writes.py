@@ -100,9 +100,13 @@ def test_a_read_model_that_does_not_catch_up_answers_503_with_retry_after(frozen
             urls = ("/machines", "/machines/counts", "/machines/export", "/machines/SY215C-1", "/warehouses",
                     "/machine-models", "/users", "/positions", "/companies")
             with ThreadPoolExecutor(len(urls)) as pool:  # each waits read_wait_seconds: wait together
-                answers = list(pool.map(lambda url: admin.get(url, params={"after": 10**12}), urls))
+                answers = list(pool.map(lambda url: admin.get(url, params={"after": position}), urls))
             for url, answer in zip(urls, answers):
                 assert_problem(answer, 503, "read-model-behind", url)
                 assert answer.headers.get("retry-after"), url
+            # A position no command has answered yet is refused at once: waiting could only end in 503.
+            started = time.monotonic()
+            problem = assert_problem(admin.get("/companies", params={"after": 10**12}), 422, "invalid-value")
+            assert problem["field"] == "after" and time.monotonic() - started < 0.4
         positions = httpx.get(frozen_server.url + "/health").json()["read_models"]
         assert {p["position"] for p in positions.values()} == {0}
