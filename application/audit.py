@@ -75,16 +75,21 @@ class AuditService:
         if at is not None and at.tzinfo is None:
             raise InvalidValueError("The time needs a time zone, e.g. 2026-03-01T18:00:00+08:00.", field="at")
         current = self._find(caller, kind, key)
+        events = list(self.runner.ledger.events.get(current.id))
         if at is not None:
-            events = [e for e in self.runner.ledger.events.get(current.id) if e.timestamp <= at]
-            if not events:
+            earlier = [e for e in events if e.timestamp <= at]
+            if not earlier:
                 raise NotFoundError(f"The {kind} {key} did not exist yet at {at.isoformat()}.",
                                     code="not-yet-recorded")
-            version = events[-1].originator_version
+            version = earlier[-1].originator_version
         if version is not None and not 1 <= version <= current.version:
             raise InvalidValueError(f"The {kind} {key} has versions 1 to {current.version}.", field="version")
-        aggregate = current if version is None else self.runner.ledger.repository.get(current.id, version=version)
-        last = list(self.runner.ledger.events.get(aggregate.id, lte=aggregate.version))[-1]
+        aggregate: Any = current
+        if version is not None:     # rebuilt from the events already read, up to that version
+            aggregate = None
+            for event in events[:version]:
+                aggregate = event.mutate(aggregate)
+        last = events[aggregate.version - 1]
         return {"kind": kind, "key": key, "aggregate_id": aggregate.id, "version": aggregate.version,
                 "latest_version": current.version, "as_of_event": type(last).__qualname__,
                 "recorded_at": last.timestamp, "business_date": last.business_date,

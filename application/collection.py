@@ -33,7 +33,7 @@ from domain import ids
 from domain.access import Permission, Role, User
 from domain.approvals import DocumentType
 from domain.base import Context, DealerAggregate, InvalidValueError, NotFoundError, PermissionDeniedError
-from domain.collection import ApplicationStatus, CollectionApplication
+from domain.collection import CollectionApplication
 from domain.machines import MachineUnit
 from domain.organisation import Warehouse
 from domain.receivables import ContactChannel, Debt
@@ -323,5 +323,3 @@ def collection_summary(debt: Debt) -> dict:
     return {**receivable_summary(debt), "collector_id": str(debt.collector_id) if debt.collector_id else None,
             "settled": debt.status == "settled", "documents_released": debt.documents_released}
 
-
-__all__ = ["CollectionService", "ApplicationStatus"]

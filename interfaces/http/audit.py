@@ -13,8 +13,7 @@ from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
 from application.audit import KINDS
 from domain.access import Permission
 from domain.base import InvalidValueError
-from interfaces.http.controllers import After, CallerDep, OfficeDep, Page, PageSize, fresh
-from interfaces.http.receivables import _day
+from interfaces.http.controllers import After, CallerDep, OfficeDep, Page, PageSize, fresh, query_day
 from projections import audit
 
 Kind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
@@ -57,7 +56,8 @@ class AuditController(Controller):
                   date_to: FromQuery[date], page: Page = 1, page_size: PageSize = 50,
                   after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_HISTORY)
-        _day(date_from, "date_from"), _day(date_to, "date_to")
+        query_day(date_from, "date_from")
+        query_day(date_to, "date_to")
         if date_from > date_to:
             raise InvalidValueError("date_from is after date_to.", field="date_from")
         fresh(backoffice, "audit_events", after)

@@ -13,8 +13,17 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from domain.access import Permission
 from domain.base import NotFoundError
 from domain.collection import COLLECTION_DOCUMENTS, ApplicationStatus
-from interfaces.http.controllers import After, CallerDep, IdempotencyKey, OfficeDep, Page, PageSize, answer, fresh
-from interfaces.http.receivables import _day
+from interfaces.http.controllers import (
+    After,
+    CallerDep,
+    IdempotencyKey,
+    OfficeDep,
+    Page,
+    PageSize,
+    answer,
+    fresh,
+    query_day,
+)
 from interfaces.http.schemas import (
     AssignCollectorRequest,
     CollectionLogRequest,
@@ -172,7 +181,7 @@ class MyCollectionsController(Controller):
              page: Page = 1, page_size: PageSize = 50, after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_RECEIVABLES)
         fresh(backoffice, "receivables", after)
-        day = _day(as_of, "as_of") or backoffice.today()
+        day = query_day(as_of, "as_of") or backoffice.today()
         flt = receivables.ReceivableFilter(status="open", collector_id=caller.user_id)
         with backoffice.read() as cur:
             items, total = receivables.list_receivables(cur, caller.scope, caller.own_only, flt, day, page, page_size,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from application.access import AuthenticationError
@@ -75,12 +77,25 @@ def csv_response(columns: tuple[str, ...], rows: Any, filename: str) -> Response
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
+
+
+def query_day(value: date | None, name: str) -> date | None:
+    """A date a query may ask about: within the years a dealer's books can hold."""
+    if value is not None and not EARLIEST <= value <= LATEST:
+        raise ValidationException(f"{name}: a date from {EARLIEST} to {LATEST}.",
+                                  extra=[{"key": name, "source": "query", "message": f"from {EARLIEST} to {LATEST}"}])
+    return value
+
+
 def fresh(backoffice: BackOffice, projection: str, after: int | None) -> None:
-    if after and after > (backoffice.ledger.recorder.max_notification_id() or 0):
+    if not after or backoffice.projections[projection].position() >= after:
+        return
+    if after > (backoffice.ledger.recorder.max_notification_id() or 0):
         # A position no command has answered yet: waiting for it could only end in "try again".
         raise InvalidValueError(f"No command has been recorded at position {after} yet; send the position a "
                                 "command answered with.", field="after")
-    if after and not backoffice.wait_for(projection, after):
+    if not backoffice.wait_for(projection, after):
         raise ReadModelBehindError(
             f"The {projection} list has not yet caught up with position {after}; try again in a moment.")
 

@@ -11,13 +11,27 @@ from uuid import UUID
 from litestar import Controller, Response, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter
 
-
 from domain import ids
 from domain.access import Permission
 from domain.base import NotFoundError
 from domain.coupons import CouponOrigin, CouponStatus
-from interfaces.http.controllers import After, CallerDep, IdempotencyKey, OfficeDep, Page, PageSize, answer, csv_response, fresh
-from interfaces.http.schemas import AdjustCouponRequest, ChangeCouponDetailsRequest, IssueCouponRequest, VoidCouponRequest
+from interfaces.http.controllers import (
+    After,
+    CallerDep,
+    IdempotencyKey,
+    OfficeDep,
+    Page,
+    PageSize,
+    answer,
+    csv_response,
+    fresh,
+)
+from interfaces.http.schemas import (
+    AdjustCouponRequest,
+    ChangeCouponDetailsRequest,
+    IssueCouponRequest,
+    VoidCouponRequest,
+)
 from projections import coupons
 
 CodePath = Annotated[str, PathParameter(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$")]

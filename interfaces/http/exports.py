@@ -29,9 +29,8 @@ class ExportController(Controller):
                after: After = None) -> Response[str]:
         caller.require(Permission.VIEW_HISTORY)
         fresh(backoffice, TABLES[table], after)
+        columns = backoffice.views.columns(table)
         with backoffice.read() as cur:
-            cur.execute(f"SELECT * FROM {table} LIMIT 0")
-            columns = tuple(d[0] for d in cur._cursor.description)  # type: ignore[attr-defined]
             if "company_id" in columns:
                 where, params = visible_filter(caller.scope, "company_id",
                                                "owner_id" if "owner_id" in columns else None, caller.own_only)

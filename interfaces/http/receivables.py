@@ -8,14 +8,24 @@ from typing import Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from domain.access import Permission
 from domain.base import InvalidValueError, NotFoundError
 from domain.receivables import DebtStatus, ReceiptStatus
 from domain.schedules import ScheduleLine
-from interfaces.http.controllers import After, CallerDep, IdempotencyKey, OfficeDep, Page, PageSize, answer, csv_response, fresh
+from interfaces.http.controllers import (
+    After,
+    CallerDep,
+    IdempotencyKey,
+    OfficeDep,
+    Page,
+    PageSize,
+    answer,
+    csv_response,
+    fresh,
+    query_day,
+)
 from interfaces.http.schemas import (
     AccruePenaltiesRequest,
     GenerateScheduleRequest,
@@ -29,17 +39,6 @@ from projections import receivables
 ContractId = FromPath[UUID]
 AgingBucket = Literal["current", "1-30", "31-60", "61-90", "91-180", "over-180"]
 Order = Literal["contract", "days_past_due", "outstanding"]
-
-
-EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
-
-
-def _day(value: date | None, name: str) -> date | None:
-    """A date a query may ask about: within the years a dealer's books can hold."""
-    if value is not None and not EARLIEST <= value <= LATEST:
-        raise ValidationException(f"{name}: a date from {EARLIEST} to {LATEST}.",
-                                  extra=[{"key": name, "source": "query", "message": f"from {EARLIEST} to {LATEST}"}])
-    return value
 
 
 class ReceivableController(Controller):
@@ -107,7 +106,7 @@ class ReceivableController(Controller):
         fresh(backoffice, "receivables", after)
         flt = receivables.ReceivableFilter(company_id, customer_id, owner_id, status and str(status), aging,
                                            overdue_only, collector_id)
-        day = _day(as_of, "as_of") or backoffice.today()
+        day = query_day(as_of, "as_of") or backoffice.today()
         with backoffice.read() as cur:
             items, total = receivables.list_receivables(cur, caller.scope, caller.own_only, flt, day, page, page_size,
                                                         order)
@@ -125,7 +124,7 @@ class ReceivableController(Controller):
         with backoffice.read() as cur:
             return csv_response(receivables.EXPORT_COLUMNS,
                                 receivables.export_receivables(cur, caller.scope, caller.own_only, flt,
-                                                               _day(as_of, "as_of") or backoffice.today()),
+                                                               query_day(as_of, "as_of") or backoffice.today()),
                                 "receivables.csv")
 
     @get("/aging", operation_id="GetAgingReport", sync_to_thread=True,
@@ -135,7 +134,7 @@ class ReceivableController(Controller):
               company_id: FromQuery[UUID | None] = None, after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_RECEIVABLES)
         fresh(backoffice, "receivables", after)
-        day = _day(as_of, "as_of") or backoffice.today()
+        day = query_day(as_of, "as_of") or backoffice.today()
         with backoffice.read() as cur:
             rows = receivables.aging_report(cur, caller.scope, caller.own_only, day, group_by, company_id)
         return {"as_of": day, "group_by": group_by, "rows": rows}
@@ -146,8 +145,8 @@ class ReceivableController(Controller):
                   date_from: FromQuery[date | None] = None, date_to: FromQuery[date | None] = None,
                   after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_RECEIVABLES)
-        to = _day(date_to, "date_to") or backoffice.today()
-        if _day(date_from, "date_from") and date_from > to:
+        to = query_day(date_to, "date_to") or backoffice.today()
+        if query_day(date_from, "date_from") and date_from > to:
             raise InvalidValueError("date_from is after date_to.", field="date_from")
         fresh(backoffice, "receivables", after)
         with backoffice.read() as cur:
@@ -169,7 +168,7 @@ class ReceivableController(Controller):
         fresh(backoffice, "receivables", after)
         with backoffice.read() as cur:
             row = receivables.get_receivable(cur, caller.scope, caller.own_only, contract_id,
-                                             _day(as_of, "as_of") or backoffice.today())
+                                             query_day(as_of, "as_of") or backoffice.today())
         if row is None:
             raise NotFoundError(f"Contract {contract_id} has no receivable (it is not approved, or not yours to see).",
                                 code="receivable-not-found")

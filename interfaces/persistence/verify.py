@@ -166,7 +166,7 @@ def _compare(live: ViewDatabase, shadow: ViewDatabase, table: str, shown: int) -
     """Both sides sorted by the text of every column (byte order, which Python's string order
     matches), then merged: a row on one side only is one difference, whatever its place."""
     result = TableDifference(table)
-    columns = _columns(live, table)
+    columns = live.columns(table)
     postgres = isinstance(live, PostgresViewDatabase)
     keys = [f"k{n}" for n in range(len(columns))]
     casts = ", ".join(f"CAST({c} AS TEXT) AS {k}" for c, k in zip(columns, keys))
@@ -207,13 +207,6 @@ def _compare(live: ViewDatabase, shadow: ViewDatabase, table: str, shown: int) -
     result.differing = len(unpaired)
     result.differences = [(p[0], p[1]) for p in list(unpaired.values())[:shown]]
     return result
-
-
-def _columns(views: ViewDatabase, table: str) -> list[str]:
-    with views.read() as cur:
-        cur.execute(f"SELECT * FROM {table} LIMIT 0")
-        description = cur._cursor.description  # type: ignore[attr-defined]
-    return [d[0] for d in description]
 
 
 def _stream(views: ViewDatabase, query: str) -> Iterator[dict[str, Any]]:

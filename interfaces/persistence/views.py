@@ -47,6 +47,7 @@ class PositionConflictError(Exception):
 
 class Cursor(Protocol):
     rowcount: int
+    description: Any
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
@@ -85,6 +86,12 @@ class ViewDatabase:
                         " name TEXT PRIMARY KEY, version INTEGER NOT NULL, position {bigint} NOT NULL)"
                         .format(**TYPES[self.dialect]))
 
+    def columns(self, table: str) -> tuple[str, ...]:
+        """A read table's column names, in their order."""
+        with self.read() as cur:
+            cur.execute(f"SELECT * FROM {table} LIMIT 0")
+            return tuple(d[0] for d in cur.description)
+
     def position(self, name: str, cur: Cursor | None = None) -> tuple[int, int] | None:
         """(version, position) of a read model, or None if it was never built."""
         def query(c: Cursor) -> tuple[int, int] | None:
@@ -118,6 +125,10 @@ class ViewDatabase:
 class _SQLiteCursor:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
 
     @property
     def rowcount(self) -> int:
@@ -207,6 +218,10 @@ class SQLiteViewDatabase(ViewDatabase):
 class _PostgresCursor:
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
 
     @property
     def rowcount(self) -> int:

@@ -21,6 +21,7 @@ waiting for read models.
 from __future__ import annotations
 
 import os
+from datetime import date
 import socket
 import sqlite3
 import subprocess
@@ -37,6 +38,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from domain import ids
 from interfaces.demo import DEMO_PASSWORD
 from tests.conftest import ADMIN_PASSWORD, STORES
 
@@ -46,6 +48,13 @@ SECRET_KEY = "e2e-secret-" + "k" * 40     # known to the tests, to forge expired
 PROBLEM = "application/problem+json"
 STARTUP_TIMEOUT = 60.0
 PG_POOL_SIZE = "4"                         # the PostgreSQL server is shared: stay frugal
+
+# Demo ids, derived from the demo's codes (the ``demo`` fixture checks the server agrees).
+HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
+HF_MAIN = str(ids.warehouse_id(ids.company_id("HF"), "MAIN"))
+CZ_MAIN = str(ids.warehouse_id(ids.company_id("CZ"), "MAIN"))
+XE60, SY215C, LG855 = (str(ids.machine_model_id(code)) for code in ("XE60", "SY215C", "LG855"))
+FORMAL = str(ids.customer_type_id("FORMAL"))
 
 
 # ------------------------------------------------------------------ stores
@@ -309,8 +318,22 @@ def demo(demo_server: Server) -> dict[str, Any]:
         contracts = admin.get("/contracts").json()["items"]
         customers = admin.get("/customers").json()["items"]
     assert set(companies) >= {"HF", "CZ", "CHZ"} and len(machines) >= 50 and contracts and customers
+    assert (companies["HF"], companies["CZ"]) == (HF, CZ)
+    assert (warehouses[("HF", "MAIN")], warehouses[("CZ", "MAIN")]) == (HF_MAIN, CZ_MAIN)
+    assert (models["XE60"], models["SY215C"], models["LG855"]) == (XE60, SY215C, LG855)
     return {"companies": companies, "warehouses": warehouses, "models": models, "machines": machines,
             "contracts": contracts, "customers": customers}
+
+
+def server_today(server: Server) -> date:
+    """The server's business date (the dealer's day, UTC+8), as the server says it."""
+    with server.as_user("finance.sun") as sun:
+        return date.fromisoformat(ok(sun.get("/receivables", params={"page_size": 1}))["as_of"])
+
+
+@pytest.fixture(scope="session")
+def today(demo_server: Server) -> date:
+    return server_today(demo_server)
 
 
 # ------------------------------------------------------------------ assertions

@@ -42,31 +42,28 @@ import pytest
 
 from domain import ids
 from interfaces.demo import DEMO_PASSWORD
-from tests.e2e.conftest import Launcher, Server, assert_problem, every, nothing_recorded, ok, unique
+from tests.e2e.conftest import (
+    CZ,
+    CZ_MAIN,
+    HF,
+    HF_MAIN,
+    SY215C,
+    Launcher,
+    Server,
+    assert_problem,
+    every,
+    nothing_recorded,
+    ok,
+    server_today,
+    unique,
+)
 from tests.e2e.test_receivables import Deal
 
-HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
-HF_MAIN = str(ids.warehouse_id(ids.company_id("HF"), "MAIN"))
-CZ_MAIN = str(ids.warehouse_id(ids.company_id("CZ"), "MAIN"))
-SY215C = str(ids.machine_model_id("SY215C"))
 HEFEI, CHUZHOU = str(ids.position_id("Hefei")), str(ids.position_id("Chuzhou"))
 ZHANG = str(ids.user_id("collector.zhang"))
 EARLY, LATE = "-12", "12"         # UTC offsets 24 hours apart: business dates D and D + 1
 CASH = {"payment": "cash"}
 NOWHERE = "5b7f7e1e-0000-4000-8000-000000000000"   # a well-formed id nothing has
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo_ids_are_the_derived_ones(demo):
-    """The ids above are derived from the demo's codes; the demo server must agree."""
-    assert demo["companies"]["HF"] == HF and demo["companies"]["CZ"] == CZ
-    assert demo["warehouses"][("HF", "MAIN")] == HF_MAIN and demo["warehouses"][("CZ", "MAIN")] == CZ_MAIN
-    assert demo["models"]["SY215C"] == SY215C
-
-
-@pytest.fixture(scope="module")
-def today(demo_server) -> date:
-    return server_today(demo_server)
 
 
 # ------------------------------------------------------------------ helpers
@@ -83,12 +80,6 @@ def new_user(server: Server, role: str, position: str, prefix: str) -> tuple[str
                                             "password": DEMO_PASSWORD, "roles": [role],
                                             "position_ids": [position]}, 201)
     return username, made["user_id"]
-
-
-def server_today(server: Server) -> date:
-    """The server's business date, as the server says it."""
-    with server.as_user("finance.sun") as sun:
-        return date.fromisoformat(ok(sun.get("/receivables", params={"page_size": 1}))["as_of"])
 
 
 def post(server: Server, username: str, path: str, body: dict[str, Any] | None = None,

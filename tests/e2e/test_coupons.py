@@ -37,13 +37,10 @@ import pytest
 
 from domain import ids
 from interfaces.demo import DEMO_PASSWORD
-from tests.e2e.conftest import Server, assert_problem, every, nothing_recorded, ok, unique
+from tests.e2e.conftest import CZ, FORMAL, HF, XE60, Server, assert_problem, every, nothing_recorded, ok, unique
 from tests.e2e.test_idempotency import _at_once
 from tests.e2e.test_receivables import Deal, scenario_terms, user
 
-HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
-XE60, SY215C = str(ids.machine_model_id("XE60")), str(ids.machine_model_id("SY215C"))
-FORMAL = str(ids.customer_type_id("FORMAL"))
 HEFEI = str(ids.position_id("Hefei"))
 SUN, CHEN = str(ids.user_id("finance.sun")), str(ids.user_id("clerk.chen"))
 WANG, ZHAO = str(ids.user_id("sales.wang")), str(ids.user_id("manager.zhao"))
@@ -53,20 +50,6 @@ EXPORT_COLUMNS = ["code", "company_code", "origin", "status", "holder_kind", "ho
                   "amount_paid", "adjusted", "redeemed", "voided", "balance", "valid_from", "valid_until",
                   "contract_number", "issued_on", "coupon_id"]
 READERS = ("clerk.chen", "finance.sun", "manager.zhao", "collector.zhang", "auditor")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo_ids_are_the_derived_ones(demo):
-    """The ids above are derived from the demo's codes; the demo server must agree."""
-    assert demo["companies"]["HF"] == HF and demo["companies"]["CZ"] == CZ
-    assert demo["models"]["XE60"] == XE60 and demo["models"]["SY215C"] == SY215C
-
-
-@pytest.fixture(scope="module")
-def today(demo_server) -> date:
-    """The server's business date (the dealer's day, UTC+8), as the server says it."""
-    with demo_server.as_user("finance.sun") as sun:
-        return date.fromisoformat(ok(sun.get("/receivables", params={"page_size": 1}))["as_of"])
 
 
 @pytest.fixture(scope="module")

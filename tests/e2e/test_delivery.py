@@ -17,25 +17,24 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
-from domain import ids
-from tests.e2e.conftest import Server, assert_problem, every, nothing_recorded, ok, unique
+from tests.e2e.conftest import (
+    CZ_MAIN,
+    FORMAL,
+    HF,
+    HF_MAIN,
+    LG855,
+    SY215C,
+    XE60,
+    Server,
+    assert_problem,
+    every,
+    nothing_recorded,
+    ok,
+    unique,
+)
 
-HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
-HF_MAIN = str(ids.warehouse_id(ids.company_id("HF"), "MAIN"))
-CZ_MAIN = str(ids.warehouse_id(ids.company_id("CZ"), "MAIN"))
-XE60, SY215C, LG855 = (str(ids.machine_model_id(code)) for code in ("XE60", "SY215C", "LG855"))
-FORMAL = str(ids.customer_type_id("FORMAL"))
 HAMMER = {"name": "Breaker hammer", "quantity": 1, "unit_price": "2500.00"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo_ids_are_the_derived_ones(demo):
-    """The ids above are derived from the demo's codes; the demo server must agree."""
-    assert demo["companies"]["HF"] == HF and demo["companies"]["CZ"] == CZ
-    assert demo["warehouses"][("HF", "MAIN")] == HF_MAIN and demo["warehouses"][("CZ", "MAIN")] == CZ_MAIN
-    assert (demo["models"]["XE60"], demo["models"]["SY215C"], demo["models"]["LG855"]) == (XE60, SY215C, LG855)
 
 
 # ------------------------------------------------------------------ helpers

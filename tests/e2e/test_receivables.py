@@ -36,12 +36,9 @@ import httpx
 import pytest
 
 from domain import ids
-from tests.e2e.conftest import Server, assert_problem, every, nothing_recorded, ok, unique
+from tests.e2e.conftest import CZ, FORMAL, HF, SY215C, XE60, Server, assert_problem, every, nothing_recorded, ok, unique
 from tests.e2e.test_idempotency import _at_once
 
-HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
-XE60, SY215C = str(ids.machine_model_id("XE60")), str(ids.machine_model_id("SY215C"))
-FORMAL = str(ids.customer_type_id("FORMAL"))
 NOWHERE = "5b7f7e1e-0000-4000-8000-000000000000"   # a well-formed id nothing has
 FEN = Decimal("0.01")
 SUN, CHEN = str(ids.user_id("finance.sun")), str(ids.user_id("clerk.chen"))
@@ -55,20 +52,6 @@ SCENARIO_ROWS = [
     ("25592.97", "25316.65", "276.32"), ("25592.97", "25408.43", "184.54"), ("25592.97", "25500.53", "92.44"),
 ]
 SCENARIO_CHARGED = "387115.64"     # 80,000.00 down + 12 × 25,592.97
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo_ids_are_the_derived_ones(demo):
-    """The ids above are derived from the demo's codes; the demo server must agree."""
-    assert demo["companies"]["HF"] == HF and demo["companies"]["CZ"] == CZ
-    assert demo["models"]["XE60"] == XE60 and demo["models"]["SY215C"] == SY215C
-
-
-@pytest.fixture(scope="module")
-def today(demo_server) -> date:
-    """The server's business date (the dealer's day, UTC+8), as the server says it."""
-    with demo_server.as_user("finance.sun") as sun:
-        return date.fromisoformat(ok(sun.get("/receivables", params={"page_size": 1}))["as_of"])
 
 
 # ------------------------------------------------------------------ independent arithmetic

@@ -24,22 +24,12 @@ import httpx
 import pytest
 
 from domain import ids
-from tests.e2e.conftest import Server, assert_problem, nothing_recorded, ok, unique
+from tests.e2e.conftest import CZ, FORMAL, HF, XE60, Server, assert_problem, nothing_recorded, ok, unique
 
-HF, CZ = str(ids.company_id("HF")), str(ids.company_id("CZ"))
-XE60, SY215C = str(ids.machine_model_id("XE60")), str(ids.machine_model_id("SY215C"))
-FORMAL = str(ids.customer_type_id("FORMAL"))
 NOWHERE = "5b7f7e1e-0000-4000-8000-000000000000"   # a well-formed id nothing has
 DEPOSIT_DUE = (date.today() + timedelta(days=400)).isoformat()
 FIRST_INSTALLMENT = (date.today() + timedelta(days=45)).isoformat()
 CASH_TERMS = {"payment": "cash", "warranty_deposit": "7500.00", "warranty_due_date": DEPOSIT_DUE}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo_ids_are_the_derived_ones(demo):
-    """The ids above are derived from the demo's codes; the demo server must agree."""
-    assert demo["companies"]["HF"] == HF and demo["companies"]["CZ"] == CZ
-    assert demo["models"]["XE60"] == XE60 and demo["models"]["SY215C"] == SY215C
 
 
 # ------------------------------------------------------------------ helpers
