@@ -14,12 +14,14 @@ from uuid import UUID
 
 from application.caller import Caller
 from application.ledger import CommandResult, CommandRunner, Outcome
+from application.parts import load_part_stocks
 from domain import ids
 from domain.access import Permission
-from domain.base import Context, DealerAggregate
+from domain.base import Context, DealerAggregate, InvalidValueError
 from domain.contracts import Contract
 from domain.machines import MachineUnit
 from domain.organisation import MachineModel, Warehouse
+from domain.parts import Part, part_not_found
 
 
 class DeliveryService:
@@ -66,25 +68,46 @@ class DeliveryService:
     # ------------------------------------------------------------ the outbound
     def add_accessory_outbound_line(self, caller: Caller, contract_id: UUID, quantity: int,
                                     agreed_accessory_no: int | None = None, name: str | None = None,
-                                    unit_price: Decimal | None = None,
+                                    unit_price: Decimal | None = None, part_id: UUID | None = None,
+                                    warehouse_id: UUID | None = None,
                                     idempotency_key: str | None = None) -> CommandResult:
+        """An accessory line; with a catalogue part and the warehouse it comes from, its
+        parts stock is reserved now and drawn down at dispatch."""
         added: dict[str, int] = {}
 
         def add(ctx: Context, contract: Contract) -> list[DealerAggregate]:
+            if (part_id is None) != (warehouse_id is None):
+                raise InvalidValueError("A stocked accessory names both the part and the warehouse it comes from.",
+                                        field="part_id" if part_id is None else "warehouse_id")
+            part = stock = warehouse = None
+            if part_id is not None and warehouse_id is not None:
+                part = self.runner.find(part_id, Part)
+                if part is None:
+                    raise part_not_found(part_id)
+                warehouse = self.runner.get_in_scope(caller, warehouse_id, Warehouse, f"Warehouse {warehouse_id}")
+                stock = load_part_stocks(self.runner, ctx, {(part_id, warehouse_id)})[(part_id, warehouse_id)]
             added["line_no"] = contract.add_accessory_outbound_line(ctx, quantity, agreed_accessory_no, name,
-                                                                    unit_price)
-            return [contract]
+                                                                    unit_price, part, stock, warehouse)
+            return [contract, *([stock] if stock else [])]
 
         request = {"quantity": quantity, "agreed_accessory_no": agreed_accessory_no, "name": name,
-                   "unit_price": unit_price}
+                   "unit_price": unit_price, **({"part_id": part_id, "warehouse_id": warehouse_id}
+                                                if part_id or warehouse_id else {})}
         return self._act(caller, "AddAccessoryOutboundLine", Permission.PREPARE_OUTBOUNDS, contract_id, request,
                          add, idempotency_key, extra=added)
 
     def remove_accessory_outbound_line(self, caller: Caller, contract_id: UUID, line_no: int,
                                        idempotency_key: str | None = None) -> CommandResult:
+        def remove(ctx: Context, contract: Contract) -> list[DealerAggregate]:
+            line = contract.outbound_line(line_no)
+            stock = None
+            if line is not None and line.part_id is not None and line.warehouse_id is not None:
+                stock = load_part_stocks(self.runner, ctx, {(line.part_id, line.warehouse_id)})[(line.part_id, line.warehouse_id)]
+            contract.remove_accessory_outbound_line(ctx, line_no, stock)
+            return [contract, *([stock] if stock else [])]
+
         return self._act(caller, "RemoveAccessoryOutboundLine", Permission.PREPARE_OUTBOUNDS, contract_id,
-                         {"line_no": line_no},
-                         lambda ctx, c: c.remove_accessory_outbound_line(ctx, line_no), idempotency_key)
+                         {"line_no": line_no}, remove, idempotency_key)
 
     def review_outbound(self, caller: Caller, contract_id: UUID, outbound_no: int,
                         idempotency_key: str | None = None) -> CommandResult:
@@ -105,8 +128,9 @@ class DeliveryService:
             outbound = contract.outbounds.get(outbound_no)
             units = {serial: self.runner.get(contract.picks[serial].machine_id, MachineUnit, f"Machine {serial}")
                      for serial in (outbound.serials if outbound else ())}
-            contract.dispatch(ctx, outbound_no, units)
-            return [contract, *units.values()]
+            stocks = load_part_stocks(self.runner, ctx, contract.part_stocks_needed(outbound_no))
+            contract.dispatch(ctx, outbound_no, units, stocks)
+            return [contract, *units.values(), *stocks.values()]
 
         return self._act(caller, "DispatchMachine", Permission.DISPATCH_MACHINES, contract_id,
                          {"outbound_no": outbound_no}, dispatch, idempotency_key)

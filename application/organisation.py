@@ -7,8 +7,8 @@ from uuid import UUID
 from application.caller import Caller
 from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
-from domain.access import Permission
-from domain.base import Context
+from domain.access import Permission, Role, User
+from domain.base import Context, InvalidValueError
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
 
 
@@ -29,18 +29,25 @@ class OrganisationService:
         return self.runner.run(caller, "CreateCompany", {"code": code, "name": name}, handle, idempotency_key)
 
     def create_warehouse(self, caller: Caller, company_id: UUID, code: str, name: str, kind: WarehouseKind,
-                         technician_name: str | None = None, idempotency_key: str | None = None) -> CommandResult:
+                         technician_name: str | None = None, idempotency_key: str | None = None,
+                         technician_id: UUID | None = None) -> CommandResult:
         caller.require(Permission.MANAGE_ORGANISATION)
 
         def handle(ctx: Context) -> Outcome:
             company = self.runner.get_in_scope(caller, company_id, Company, f"Company {company_id}")
-            warehouse = Warehouse.create(ctx, company, code, name, kind, technician_name)
+            if technician_id is not None:
+                technician = self.runner.find(technician_id, User)
+                if technician is None or Role.TECHNICIAN not in technician.roles:
+                    raise InvalidValueError("technician_id names a user with the technician role.",
+                                            field="technician_id")
+            warehouse = Warehouse.create(ctx, company, code, name, kind, technician_name, technician_id)
             if self.runner.find(warehouse.id, Warehouse):
                 raise warehouse.refuse_second_creation()
             return Outcome([warehouse], {"warehouse_id": str(warehouse.id), "code": warehouse.code}, 201)
 
         request = {"company_id": company_id, "code": code, "name": name, "kind": kind,
-                   "technician_name": technician_name}
+                   "technician_name": technician_name,
+                   **({"technician_id": technician_id} if technician_id else {})}
         return self.runner.run(caller, "CreateWarehouse", request, handle, idempotency_key)
 
     def register_machine_model(self, caller: Caller, code: str, name: str, machine_type: MachineType,

@@ -15,6 +15,7 @@ from application.approvals import ApprovalRuleService, decider
 from application.coupons import CouponService
 from application.caller import Caller
 from application.ledger import CommandResult, CommandRunner, Outcome
+from application.parts import load_part_stocks
 from domain import ids
 from domain.access import Permission, Position, Role, User
 from domain.base import Context, DealerAggregate, InvalidValueError, PermissionDeniedError
@@ -244,12 +245,13 @@ class ContractService:
         def unapprove(ctx: Context, contract: Contract) -> list[DealerAggregate]:
             reserved = {serial: self.runner.get(pick.machine_id, MachineUnit, f"Machine {serial}")
                         for serial, pick in contract.picks.items() if not pick.dispatched}
-            contract.unapprove(ctx, reserved)
+            stocks = load_part_stocks(self.runner, ctx, contract.part_stocks_needed())
+            contract.unapprove(ctx, reserved, stocks)
             debt = self.runner.find(ids.debt_id(contract.id), Debt)
             if debt is not None:
                 debt.close_for_unapproval(ctx)
             coupons = self.coupons.withdraw_for(ctx, contract)
-            return [contract, *reserved.values(), *([debt] if debt is not None else []), *coupons]
+            return [contract, *reserved.values(), *stocks.values(), *([debt] if debt is not None else []), *coupons]
 
         return self._act(caller, "UnapproveContract", Permission.UNAPPROVE_CONTRACTS, contract_id,
                          {"reason": reason}, unapprove, idempotency_key, reason)

@@ -59,6 +59,14 @@ class Permission(StrEnum):
     ISSUE_COUPONS = "issue_coupons"               # 卡券: promotion and gift coupons
     MANAGE_COUPONS = "manage_coupons"             # adjust, change details, void
     VIEW_COUPONS = "view_coupons"
+    MANAGE_PARTS_CATALOGUE = "manage_parts_catalogue"   # 配件档案: part numbers, names, list prices
+    VIEW_PARTS = "view_parts"                     # the catalogue, parts stock and movements
+    PURCHASE_PARTS = "purchase_parts"             # 配件采购单
+    RECEIVE_PARTS = "receive_parts"               # 入库 of purchased parts
+    SELL_PARTS = "sell_parts"                     # 配件报价, 配件销售, cancel a sale not yet shipped
+    SHIP_PARTS = "ship_parts"                     # 配件出库: the warehouse keeper ships an outbound
+    HANDLE_PARTS_REQUESTS = "handle_parts_requests"   # the office: 紧急采购 paths, any technician's requests
+    REQUEST_PARTS = "request_parts"               # a technician: "my parts", work orders, consumption
 
 
 class Role(StrEnum):
@@ -73,7 +81,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
-_READ = {Permission.VIEW_ORGANISATION, Permission.VIEW_STOCK}
+_READ = {Permission.VIEW_ORGANISATION, Permission.VIEW_STOCK, Permission.VIEW_PARTS}
 _SALES_READ = {Permission.VIEW_CUSTOMERS, Permission.VIEW_CONTRACTS, Permission.VIEW_ALL_SALES}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -89,7 +97,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.PICK_MACHINES, Permission.PREPARE_OUTBOUNDS, Permission.DISPATCH_MACHINES,
         Permission.SWAP_MACHINES, Permission.VIEW_DELIVERIES, Permission.MANAGE_SCHEDULES,
         Permission.RECORD_RECEIPTS, Permission.VIEW_RECEIVABLES, Permission.APPLY_SETTLEMENTS,
-        Permission.REGISTER_COLLECTION_ACTS, Permission.ISSUE_COUPONS, Permission.VIEW_COUPONS}),
+        Permission.REGISTER_COLLECTION_ACTS, Permission.ISSUE_COUPONS, Permission.VIEW_COUPONS,
+        Permission.MANAGE_PARTS_CATALOGUE, Permission.PURCHASE_PARTS, Permission.SELL_PARTS,
+        Permission.HANDLE_PARTS_REQUESTS}),
     Role.APPROVER: frozenset(_READ | _SALES_READ | {Permission.VIEW_HISTORY, Permission.VIEW_APPROVALS,
                                                     Permission.UNAPPROVE_CONTRACTS, Permission.VIEW_DELIVERIES,
                                                     Permission.VIEW_RECEIVABLES, Permission.VIEW_COUPONS}),
@@ -107,8 +117,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # companies, not only a salesperson's own (hence VIEW_ALL_SALES), but no customer files.
     Role.WAREHOUSE_KEEPER: frozenset(_READ | {Permission.RECEIVE_MACHINE, Permission.TRANSFER_MACHINE,
                                               Permission.VIEW_HISTORY, Permission.VIEW_ALL_SALES,
-                                              Permission.DISPATCH_MACHINES, Permission.VIEW_DELIVERIES}),
-    Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION}),
+                                              Permission.DISPATCH_MACHINES, Permission.VIEW_DELIVERIES,
+                                              Permission.RECEIVE_PARTS, Permission.SHIP_PARTS}),
+    Role.TECHNICIAN: frozenset({Permission.VIEW_ORGANISATION, Permission.VIEW_PARTS, Permission.REQUEST_PARTS}),
     Role.COLLECTOR: frozenset(_READ | _SALES_READ | {Permission.VIEW_RECEIVABLES, Permission.VIEW_HISTORY,
                                                      Permission.WRITE_COLLECTION_LOGS,
                                                      Permission.APPLY_COLLECTION_ACTS, Permission.VIEW_COUPONS}),

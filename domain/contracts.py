@@ -47,7 +47,8 @@ from domain.base import Context, DealerAggregate, DomainError, InvalidValueError
 from domain.customers import Contact, Customer
 from domain.money import ZERO, require_money
 from domain.machines import MachineUnit, WarehouseCannotHoldMachinesError
-from domain.organisation import Company, MachineModel, Warehouse
+from domain.organisation import Company, MachineModel, Warehouse, WarehouseKind
+from domain.parts import DocumentKind, DocumentRef, Part, PartStock, WarehouseNotUsableError
 
 
 class ContractStatus(StrEnum):
@@ -143,6 +144,10 @@ class OutboundLine:
     quantity: int
     unit_price: Decimal
     agreed_accessory_no: int | None
+    # The catalogue part and the warehouse it comes from, when the accessory is a stocked
+    # part: its stock is reserved while the outbound is open and issued at dispatch.
+    part_id: UUID | None = None
+    warehouse_id: UUID | None = None
 
 
 @dataclass
@@ -557,7 +562,8 @@ class Contract(DealerAggregate, ApprovalFlow):
         self._require(ContractStatus.IN_APPROVAL, act="rejected")
         self._reject(ctx, decider, self.Rejected)
 
-    def unapprove(self, ctx: Context, reserved: Mapping[str, MachineUnit] | None = None) -> None:
+    def unapprove(self, ctx: Context, reserved: Mapping[str, MachineUnit] | None = None,
+                  part_stocks: Mapping[tuple[UUID, UUID], PartStock] | None = None) -> None:
         """Back to the clerk. Units picked but not dispatched (``reserved``, by serial, as
         loaded for this command) are released and open outbounds cancelled, all under
         this one command. The receivable is closed by the same command
@@ -577,8 +583,26 @@ class Contract(DealerAggregate, ApprovalFlow):
                          machine_id=pick.machine_id, serial_number=serial)
         for number, outbound in sorted(self.outbounds.items()):
             if outbound.status in (OutboundStatus.OPEN, OutboundStatus.REVIEWED):
+                for line in self._stocked(outbound):
+                    (part_stocks or {})[(line.part_id, line.warehouse_id)].release(ctx, self.parts_ref, line.quantity)
                 self._record(self.OutboundCancelled, ctx, self.company_id, outbound_no=number)
         self._record(self.Unapproved, ctx, self.company_id)
+
+    @property
+    def parts_ref(self) -> DocumentRef:
+        """How the parts stock names this contract in its movements."""
+        return DocumentRef(DocumentKind.CONTRACT, self.id, self.number)
+
+    @staticmethod
+    def _stocked(outbound: Outbound) -> list[OutboundLine]:
+        return [line for _, line in sorted(outbound.lines.items()) if line.part_id is not None]
+
+    def part_stocks_needed(self, outbound_no: int | None = None) -> set[tuple[UUID, UUID]]:
+        """(part, warehouse) of the stocked accessory lines of one outbound, or of every
+        outbound not yet dispatched: what a command must load to move them."""
+        outbounds = ([self.outbounds[outbound_no]] if outbound_no in self.outbounds else []) if outbound_no else [
+            o for o in self.outbounds.values() if o.status in (OutboundStatus.OPEN, OutboundStatus.REVIEWED)]
+        return {(line.part_id, line.warehouse_id) for o in outbounds for line in self._stocked(o)}  # type: ignore[misc]
 
     # ------------------------------------------------------------ delivery commands
     def pick_machine(self, ctx: Context, unit: MachineUnit, unit_model: MachineModel,
@@ -646,9 +670,13 @@ class Contract(DealerAggregate, ApprovalFlow):
                      machine_id=unit.id, serial_number=unit.serial_number)
 
     def add_accessory_outbound_line(self, ctx: Context, quantity: int, agreed_accessory_no: int | None = None,
-                                    name: str | None = None, unit_price: Decimal | None = None) -> int:
+                                    name: str | None = None, unit_price: Decimal | None = None,
+                                    part: Part | None = None, stock: PartStock | None = None,
+                                    warehouse: Warehouse | None = None) -> int:
         """Adds an accessory line to the open outbound: one agreed in the contract (its
         name and price come from the terms), or an extra line (name and price given).
+        With a catalogue ``part``, the quantity is reserved from its ``stock`` in
+        ``warehouse`` (same transaction) and leaves with the dispatch.
         Answers the line's number."""
         self._require(ContractStatus.APPROVED, act="given outbound lines")
         if not 1 <= quantity <= MAX_QUANTITY:
@@ -674,23 +702,40 @@ class Contract(DealerAggregate, ApprovalFlow):
                                         "leave them out.", field="name")
             line_name, price = accessory.name, accessory.unit_price
         else:
-            line_name = require_text(name or "", "name", 100)
+            line_name = require_text(name or (part.name if part else ""), "name", 100)
+            if unit_price is None and part is not None:
+                unit_price = part.sale_price
             if unit_price is None:
                 raise InvalidValueError("An extra line not in the contract needs its unit price (0.00 if free).",
                                         field="unit_price")
             price = require_money(unit_price, "unit_price")
         line_no = self.last_line_no + 1   # never given again, also after a removal
+        if part is not None:
+            assert stock is not None and warehouse is not None
+            if warehouse.company_id != self.company_id or warehouse.kind == WarehouseKind.MOBILE:
+                raise WarehouseNotUsableError(f"Accessories of contract {self.number} come from a main or parts "
+                                              "warehouse of its own company.", field="warehouse_id")
+            stock.reserve(ctx, quantity, self.parts_ref, warehouse.code)
         self._record(self.AccessoryOutboundLineAdded, ctx, self.company_id, outbound_no=number,
-                     line=OutboundLine(line_no, line_name, quantity, price, agreed_accessory_no))
+                     line=OutboundLine(line_no, line_name, quantity, price, agreed_accessory_no,
+                                       part.id if part else None, warehouse.id if warehouse else None))
         return line_no
 
-    def remove_accessory_outbound_line(self, ctx: Context, line_no: int) -> None:
+    def outbound_line(self, line_no: int) -> OutboundLine | None:
+        return next((o.lines[line_no] for o in self.outbounds.values() if line_no in o.lines), None)
+
+    def remove_accessory_outbound_line(self, ctx: Context, line_no: int, stock: PartStock | None = None) -> None:
+        """Removes a line of the open outbound; a stocked part's reservation (``stock``) is released."""
         self._require(ContractStatus.APPROVED, act="changed")
         outbound = next((o for o in self.outbounds.values() if line_no in o.lines), None)
         if outbound is None:
             raise NotFoundError(f"Contract {self.number} has no outbound line {line_no}.",
                                 code="outbound-line-not-found")
         self._require_open(outbound.number, "changed")
+        line = outbound.lines[line_no]
+        if line.part_id is not None:
+            assert stock is not None
+            stock.release(ctx, self.parts_ref, line.quantity)
         self._record(self.AccessoryOutboundLineRemoved, ctx, self.company_id, outbound_no=outbound.number,
                      line_no=line_no)
 
@@ -712,9 +757,10 @@ class Contract(DealerAggregate, ApprovalFlow):
         require_text(ctx.reason or "", "reason", 500)
         self._record(self.OutboundReturned, ctx, self.company_id, outbound_no=outbound_no)
 
-    def dispatch(self, ctx: Context, outbound_no: int, units: Mapping[str, MachineUnit]) -> None:
+    def dispatch(self, ctx: Context, outbound_no: int, units: Mapping[str, MachineUnit],
+                 part_stocks: Mapping[tuple[UUID, UUID], PartStock] | None = None) -> None:
         """出库发车: every machine of the reviewed outbound leaves (``units``, by serial, as
-        loaded for this command)."""
+        loaded for this command), and its stocked accessories leave their warehouses."""
         self._require(ContractStatus.APPROVED, act="dispatched")
         outbound = self._get_outbound(outbound_no)
         if outbound.status != OutboundStatus.REVIEWED:
@@ -724,6 +770,8 @@ class Contract(DealerAggregate, ApprovalFlow):
         serials = tuple(sorted(outbound.serials))
         for serial in serials:
             units[serial].dispatch(ctx, self.id)
+        for line in self._stocked(outbound):
+            (part_stocks or {})[(line.part_id, line.warehouse_id)].issue(ctx, self.parts_ref, line.quantity)
         self._record(self.OutboundDispatched, ctx, self.company_id, outbound_no=outbound_no, serial_numbers=serials)
 
     def swap_machine(self, ctx: Context, old: MachineUnit, new: MachineUnit, new_model: MachineModel,

@@ -203,6 +203,19 @@ class Coupon(DealerAggregate):
             coupon.redeemed += self.amount
             coupon.uses[self.receipt_id] = self.amount
 
+    class RedeemedOnPartsSale(DealerAggregate.Event):
+        """Part of receipt ``receipt_id`` of parts sale ``sale_id`` (same transaction)."""
+
+        receipt_id: UUID
+        sale_id: UUID
+        sale_number: str
+        amount: Decimal
+
+        def apply(self, coupon: Coupon) -> None:
+            coupon.balance -= self.amount
+            coupon.redeemed += self.amount
+            coupon.uses[self.receipt_id] = self.amount
+
     class RedemptionRestored(DealerAggregate.Event):
         """The receipt was rejected or reversed: what it took comes back."""
 
@@ -316,6 +329,13 @@ class Coupon(DealerAggregate):
         amount = self.check_redeem(amount, company_id, customer_id, customer_contacts, on)
         self._record(self.Redeemed, ctx, self.company_id, receipt_id=receipt_id, debt_id=debt_id,
                      contract_id=contract_id, contract_number=contract_number, amount=amount)
+
+    def redeem_on_parts_sale(self, ctx: Context, receipt_id: UUID, sale_id: UUID, sale_number: str, amount: Decimal,
+                             company_id: UUID, customer_id: UUID, customer_contacts: frozenset[UUID],
+                             on: date) -> None:
+        amount = self.check_redeem(amount, company_id, customer_id, customer_contacts, on)
+        self._record(self.RedeemedOnPartsSale, ctx, self.company_id, receipt_id=receipt_id, sale_id=sale_id,
+                     sale_number=sale_number, amount=amount)
 
     def restore(self, ctx: Context, receipt_id: UUID) -> None:
         """The receipt that used it was rejected or reversed (same transaction)."""

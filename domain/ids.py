@@ -79,3 +79,13 @@ def penalty_policy_id(company: UUID) -> UUID:
 def coupon_id(code: str) -> UUID:
     """A coupon code is unique in the group: the id is the code's."""
     return _id("coupon", normalise_key(code))
+
+
+def part_id(part_no: str) -> UUID:
+    """A part number exists once in the catalogue."""
+    return _id("part", normalise_key(part_no))
+
+
+def part_stock_id(part: UUID, warehouse: UUID) -> UUID:
+    """One stock record per part and warehouse."""
+    return _id("part-stock", str(part), str(warehouse))

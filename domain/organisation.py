@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from uuid import UUID
 
 from domain import ids
 from domain.base import Context, DealerAggregate, InvalidValueError, require_key, require_text
@@ -18,6 +19,7 @@ class Company(DealerAggregate):
         name: str
 
         def apply(self, company: Company) -> None:
+            company.company_id = self.company_id   # its own id: data scope checks it like any company's record
             company.code = self.code
             company.name = self.name
 
@@ -41,10 +43,20 @@ class Warehouse(DealerAggregate):
     is_reference_data = True
 
     class Created(DealerAggregate.Created):
+        """Version 2: a mobile warehouse names the technician's user (``technician_id``),
+        so that the technician acts on it; version 1 named them only by name."""
+
+        class_version = 2
+
         code: str
         name: str
         kind: WarehouseKind
         technician_name: str | None
+        technician_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["technician_id"] = None
 
         def apply(self, warehouse: Warehouse) -> None:
             warehouse.company_id = self.company_id
@@ -52,10 +64,12 @@ class Warehouse(DealerAggregate):
             warehouse.name = self.name
             warehouse.kind = self.kind
             warehouse.technician_name = self.technician_name
+            warehouse.technician_id = self.technician_id
 
     @classmethod
     def create(cls, ctx: Context, company: Company, code: str, name: str,
-               kind: WarehouseKind, technician_name: str | None = None) -> Warehouse:
+               kind: WarehouseKind, technician_name: str | None = None,
+               technician_id: UUID | None = None) -> Warehouse:
         code = require_key(code, "code", 20)
         name = require_text(name, "name")
         if kind == WarehouseKind.MOBILE:
@@ -65,8 +79,11 @@ class Warehouse(DealerAggregate):
                                     field="technician_name")
         else:
             technician_name = None
+        if technician_id is not None and kind != WarehouseKind.MOBILE:
+            raise InvalidValueError("Only a mobile warehouse belongs to a technician.", field="technician_id")
         return cls._start(cls.Created, ids.warehouse_id(company.id, code), ctx, company.id,
-                          code=code, name=name, kind=kind, technician_name=technician_name)
+                          code=code, name=name, kind=kind, technician_name=technician_name,
+                          technician_id=technician_id)
 
     @property
     def holds_machines(self) -> bool:

@@ -21,6 +21,7 @@ from application.access import AccessService
 from application.audit import AuditService
 from application.collection import CollectionService
 from application.coupons import CouponService
+from application.parts import PartsService
 from application.approvals import ApprovalRuleService
 from application.delivery import DeliveryService
 from application.history import HistoryService
@@ -108,6 +109,7 @@ class BackOffice:
         self.coupons = CouponService(self.commands)
         self.contracts = ContractService(self.commands, self.approval_rules, self.coupons)
         self.deliveries = DeliveryService(self.commands)
+        self.parts = PartsService(self.commands)
         self.history = HistoryService(self.commands)
         self.audit = AuditService(self.commands, self.history)
         self.receivables = ReceivableService(

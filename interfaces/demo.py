@@ -17,6 +17,7 @@ from domain.contracts import AgreedAccessory, CommercialTerms, InstallmentTerms,
 from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
+from domain.parts import JobType, PartCategory, RequestPath, SaleChannel
 from domain.collection import COLLECTION_DOCUMENTS
 from domain.coupons import Coupon, CouponOrigin, HolderKind
 from domain.receivables import ContactChannel, ReceiptMethod
@@ -67,8 +68,6 @@ def load_demo(backoffice: BackOffice) -> list[tuple[str, str, str]]:
                              idempotency_key=f"demo:warehouse:{code}:MAIN")
     org.create_warehouse(SYSTEM, company["HF"], "PARTS", "Hefei parts warehouse", WarehouseKind.PARTS,
                          idempotency_key="demo:warehouse:HF:PARTS")
-    org.create_warehouse(SYSTEM, company["HF"], "ZHOU", "Technician Zhou's mobile warehouse", WarehouseKind.MOBILE,
-                         technician_name="Zhou", idempotency_key="demo:warehouse:HF:ZHOU")
     for code, name, machine_type in MODELS:
         org.register_machine_model(SYSTEM, code, name, machine_type, idempotency_key=f"demo:model:{code}")
 
@@ -87,6 +86,10 @@ def load_demo(backoffice: BackOffice) -> list[tuple[str, str, str]]:
         access.create_user(SYSTEM, username, display_name, DEMO_PASSWORD, roles=roles,
                            position_ids=[ids.position_id(p) for p in position_names],
                            idempotency_key=f"demo:user:{username}")
+    # Technician Zhou's van: his mobile warehouse, his to request into and use from.
+    org.create_warehouse(SYSTEM, company["HF"], "ZHOU", "Technician Zhou's mobile warehouse", WarehouseKind.MOBILE,
+                         technician_name="Zhou", idempotency_key="demo:warehouse:HF:ZHOU",
+                         technician_id=ids.user_id("tech.zhou"))
     load_sales(backoffice, company)
     return shown
 
@@ -169,6 +172,7 @@ def load_sales(backoffice: BackOffice, company: dict[str, UUID]) -> None:
     overdue_sale = load_receivables(backoffice, company, earthworks)
     if overdue_sale is not None:
         load_collection(backoffice, overdue_sale)
+    load_parts(backoffice, company, earthworks)
     # SCENARIO.md's promotion: Hefei Earthworks paid 1,000.00 for a coupon of 2,000.00 (spend it
     # with RecordReceipt's `coupons`); and Wang's reward to Mr Liu for referring the quarry.
     backoffice.coupons.issue_coupon(sun, "PROMO-2026-001", company["HF"], CouponOrigin.PROMOTION,
@@ -298,3 +302,76 @@ def load_collection(backoffice: BackOffice, overdue_sale: UUID) -> None:
     collection.apply_lock(zhang, overdue_sale, "SY215C-0021",
                           "March installment overdue since 2026-03-31; promises not kept.",
                           idempotency_key="demo:collection:lock")
+
+
+PARTS = [("OF-215C", "Engine oil filter, SY215C", "pc", PartCategory.FILTER, "45.00", "78.00"),
+         ("FF-215C", "Fuel filter, SY215C", "pc", PartCategory.FILTER, "38.00", "65.00"),
+         ("BT-215C", "Bucket tooth, SY215C", "pc", PartCategory.WEAR, "120.00", "198.00"),
+         ("HO-15W40", "Engine oil 15W-40, 18 L", "barrel", PartCategory.OIL, "680.00", "980.00"),
+         ("SK-BOOM", "Boom cylinder seal kit", "set", PartCategory.HYDRAULIC, "260.00", "420.00")]
+
+
+def load_parts(backoffice: BackOffice, company: dict[str, UUID], earthworks: UUID) -> None:
+    """Parts (配件) in Hefei: a catalogue of five parts; a purchase received except two seal
+    kits still pending inbound; a parts sale to Hefei Earthworks shipped and partly paid,
+    another submitted and waiting for keeper.hf; Technician Zhou's van filled through a
+    request from the parts warehouse and a work order that used a filter; a request for
+    bucket teeth waiting for the office (try HandlePartsRequest) and an emergency purchase
+    on its way straight to him (he confirms it with ConfirmPartsReceipt)."""
+    parts = backoffice.parts
+    today = backoffice.commands.today()
+
+    def user(name: str) -> Caller:
+        return backoffice.access.caller_of(backoffice.commands.get(ids.user_id(name), User, name))
+
+    chen, keeper, zhou = user("clerk.chen"), user("keeper.hf"), user("tech.zhou")
+    hf, parts_wh, van = company["HF"], ids.warehouse_id(company["HF"], "PARTS"), ids.warehouse_id(company["HF"], "ZHOU")
+    part: dict[str, UUID] = {}
+    for part_no, name, unit, category, cost, price in PARTS:
+        part[part_no] = ids.part_id(part_no)
+        parts.register_part(chen, part_no, name, unit, category, Decimal(cost), Decimal(price),
+                            idempotency_key=f"demo:part:{part_no}")
+
+    order = parts.create_purchase_order(chen, hf, "Sany parts centre Hefei", parts_wh,
+                                        [(part["OF-215C"], 20, None), (part["FF-215C"], 20, None),
+                                         (part["BT-215C"], 30, None), (part["HO-15W40"], 10, None),
+                                         (part["SK-BOOM"], 5, None)], idempotency_key="demo:parts:po-1")
+    order_id = UUID(order.body["order_id"])
+    parts.receive_purchase(keeper, order_id, {1: 20, 2: 20, 3: 30, 4: 10, 5: 3},
+                           idempotency_key="demo:parts:po-1:receipt-1")
+
+    def sale(key: str, lines: list, channel: SaleChannel) -> tuple[UUID, UUID]:
+        quote = parts.create_parts_quote(chen, hf, earthworks, None, lines, today + timedelta(days=30),
+                                         idempotency_key=f"demo:parts:{key}:quote")
+        quote_id = UUID(quote.body["quote_id"])
+        parts.agree_parts_quote(chen, quote_id, idempotency_key=f"demo:parts:{key}:agree")
+        sale_id = UUID(parts.create_parts_sale(chen, quote_id, channel, parts_wh,
+                                               idempotency_key=f"demo:parts:{key}:sale").body["sale_id"])
+        submitted = parts.submit_parts_sale(chen, sale_id, idempotency_key=f"demo:parts:{key}:submit")
+        return sale_id, UUID(submitted.body["outbound_id"])
+
+    shipped, outbound = sale("sale-1", [(part["OF-215C"], 4, None), (part["HO-15W40"], 2, None)],
+                             SaleChannel.OVERHAUL_SHOP)
+    parts.ship_parts_outbound(keeper, outbound, idempotency_key="demo:parts:sale-1:ship")
+    parts.record_parts_sale_receipt(chen, shipped, Decimal("1000.00"), today, ReceiptMethod.CASH,
+                                    "Counter receipt 0001", idempotency_key="demo:parts:sale-1:receipt-1")
+    sale("sale-2", [(part["BT-215C"], 8, Decimal("190.00"))], SaleChannel.CHANNEL_WHOLESALE)
+
+    request = parts.request_parts(zhou, van, [(part["OF-215C"], 4), (part["FF-215C"], 2)],
+                                  note="Van stock for 500-hour services", idempotency_key="demo:parts:request-1")
+    request_id = UUID(request.body["request_id"])
+    handled = parts.handle_parts_request(chen, request_id, RequestPath.FROM_WAREHOUSE, parts_wh,
+                                         idempotency_key="demo:parts:request-1:handle")
+    parts.ship_parts_outbound(keeper, UUID(handled.body["outbound_id"]), idempotency_key="demo:parts:request-1:ship")
+    parts.confirm_parts_receipt(zhou, request_id, idempotency_key="demo:parts:request-1:confirm")
+    work = parts.open_work_order(zhou, van, earthworks, None, "SY215C-0009", JobType.MAINTENANCE,
+                                 idempotency_key="demo:parts:work-order-1")
+    work_id = UUID(work.body["work_order_id"])
+    parts.consume_parts(zhou, work_id, [(part["OF-215C"], 1)], idempotency_key="demo:parts:work-order-1:consume")
+    parts.request_parts(zhou, van, [(part["BT-215C"], 4)], work_id, "Worn teeth found on the job",
+                        idempotency_key="demo:parts:request-2")
+    emergency = parts.request_parts(zhou, van, [(part["SK-BOOM"], 1)], note="Boom cylinder leaking at Feixi",
+                                    idempotency_key="demo:parts:request-3")
+    parts.handle_parts_request(chen, UUID(emergency.body["request_id"]), RequestPath.PURCHASE_TO_TECHNICIAN, None,
+                               "Hefei Hydraulics Co", {1: Decimal("275.00")},
+                               idempotency_key="demo:parts:request-3:handle")

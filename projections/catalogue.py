@@ -11,6 +11,7 @@ from projections.deliveries import DeliveriesProjection
 from projections.machine_stock import MachineStockProjection
 from projections.receivables import ReceivablesProjection
 from projections.organisation import OrganisationProjection
+from projections.parts import PartsProjection
 
 ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     OrganisationProjection,
@@ -22,6 +23,7 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     DeliveriesProjection,
     ReceivablesProjection,
     CouponsProjection,
+    PartsProjection,
     AuditEventsProjection,
     EventChainProjection,
 )

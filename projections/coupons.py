@@ -23,7 +23,7 @@ from projections.receivables import fen, yuan
 
 class CouponsProjection(Projection):
     name = "coupons"
-    version = 1
+    version = 2   # 2: redemptions on parts sales
     tables = ("coupons", "coupon_usage")
     ddl = (
         "CREATE TABLE IF NOT EXISTS coupons (coupon_id {uuid} PRIMARY KEY, code TEXT NOT NULL,"
@@ -39,7 +39,8 @@ class CouponsProjection(Projection):
         "CREATE TABLE IF NOT EXISTS coupon_usage (coupon_id {uuid} NOT NULL, seq INTEGER NOT NULL,"
         " company_id {uuid} NOT NULL, day {date} NOT NULL, kind TEXT NOT NULL, amount_fen {bigint} NOT NULL,"
         " balance_after_fen {bigint} NOT NULL, receipt_id {uuid}, contract_id {uuid}, contract_number TEXT,"
-        " actor_id {uuid} NOT NULL, reason TEXT, PRIMARY KEY (coupon_id, seq))",
+        " actor_id {uuid} NOT NULL, reason TEXT, parts_sale_id {uuid}, parts_sale_number TEXT,"
+        " PRIMARY KEY (coupon_id, seq))",
         "CREATE INDEX IF NOT EXISTS coupon_usage_receipt ON coupon_usage (receipt_id)",
     )
 
@@ -90,6 +91,15 @@ class CouponsProjection(Projection):
         amount = fen(e.amount)
         self._change(cur, e, "redeemed_fen = redeemed_fen + %s, balance_fen = balance_fen - %s", [amount, amount])
         self._usage(cur, e, "redeemed", -amount, e.receipt_id, e.contract_id, e.contract_number)
+
+    @handles(Coupon.RedeemedOnPartsSale)
+    def redeemed_on_parts_sale(self, cur: Any, e: Coupon.RedeemedOnPartsSale) -> None:
+        amount = fen(e.amount)
+        self._change(cur, e, "redeemed_fen = redeemed_fen + %s, balance_fen = balance_fen - %s", [amount, amount])
+        self._usage(cur, e, "redeemed", -amount, e.receipt_id, None, None)
+        cur.execute("UPDATE coupon_usage SET parts_sale_id = %s, parts_sale_number = %s"
+                    " WHERE coupon_id = %s AND seq = %s", (e.sale_id, e.sale_number, e.originator_id,
+                                                           e.originator_version))
 
     @handles(Coupon.RedemptionRestored)
     def restored(self, cur: Any, e: Coupon.RedemptionRestored) -> None:

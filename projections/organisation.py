@@ -11,14 +11,14 @@ from projections.base import Projection, handles, scope_filter
 
 class OrganisationProjection(Projection):
     name = "organisation"
-    version = 1
+    version = 2   # 2: the technician (user) of a mobile warehouse
     tables = ("org_companies", "org_warehouses", "org_machine_models")
     ddl = (
         "CREATE TABLE IF NOT EXISTS org_companies (company_id {uuid} PRIMARY KEY, code TEXT NOT NULL,"
         " name TEXT NOT NULL, created_on {date} NOT NULL)",
         "CREATE TABLE IF NOT EXISTS org_warehouses (warehouse_id {uuid} PRIMARY KEY, company_id {uuid} NOT NULL,"
         " code TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, technician_name TEXT,"
-        " created_on {date} NOT NULL)",
+        " technician_id {uuid}, created_on {date} NOT NULL)",
         "CREATE TABLE IF NOT EXISTS org_machine_models (model_id {uuid} PRIMARY KEY, code TEXT NOT NULL,"
         " name TEXT NOT NULL, machine_type TEXT NOT NULL, registered_on {date} NOT NULL)",
     )
@@ -31,9 +31,9 @@ class OrganisationProjection(Projection):
     @handles(Warehouse.Created)
     def warehouse_created(self, cur: Any, e: Warehouse.Created) -> None:
         cur.execute("INSERT INTO org_warehouses (warehouse_id, company_id, code, name, kind, technician_name,"
-                    " created_on) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    " technician_id, created_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     (e.originator_id, e.company_id, e.code, e.name, str(e.kind), e.technician_name,
-                     e.business_date))
+                     e.technician_id, e.business_date))
 
     @handles(MachineModel.Registered)
     def model_registered(self, cur: Any, e: MachineModel.Registered) -> None:
@@ -54,7 +54,7 @@ def list_warehouses(cur: Any, scope: Scope, company_id: Any = None) -> list[dict
         where += " AND w.company_id = %s"
         params.append(company_id)
     cur.execute("SELECT w.warehouse_id, w.company_id, c.code AS company_code, w.code, w.name, w.kind,"
-                " w.technician_name FROM org_warehouses w LEFT JOIN org_companies c ON c.company_id = w.company_id"
+                " w.technician_name, w.technician_id FROM org_warehouses w LEFT JOIN org_companies c ON c.company_id = w.company_id"
                 f" WHERE {where} ORDER BY c.code, w.code", params)
     return cur.fetchall()
 

@@ -157,7 +157,8 @@ class WarehouseController(Controller):
     def create(self, data: JSONBody[CreateWarehouseRequest], caller: CallerDep, backoffice: OfficeDep,
                idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.organisation.create_warehouse(caller, data.company_id, data.code, data.name,
-                                                               data.kind, data.technician_name, idempotency_key))
+                                                               data.kind, data.technician_name, idempotency_key,
+                                                               data.technician_id))
 
     @get("/", operation_id="ListWarehouses", sync_to_thread=True, summary="Warehouses of the companies I see")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
@@ -358,10 +359,11 @@ def all_controllers() -> list[type[Controller]]:
     from interfaces.http.coupons import COUPON_CONTROLLERS
     from interfaces.http.exports import EXPORT_CONTROLLERS
     from interfaces.http.delivery import DELIVERY_CONTROLLERS
+    from interfaces.http.parts import PARTS_CONTROLLERS
     from interfaces.http.receivables import RECEIVABLE_CONTROLLERS
     from interfaces.http.sales import SALES_CONTROLLERS
 
     return [AuthController, CompanyController, WarehouseController, MachineModelController, MachineController,
             UserController, PositionController, *SALES_CONTROLLERS, *DELIVERY_CONTROLLERS,
             *RECEIVABLE_CONTROLLERS, *COLLECTION_CONTROLLERS, *COUPON_CONTROLLERS,
-            *AUDIT_CONTROLLERS, *EXPORT_CONTROLLERS]
+            *PARTS_CONTROLLERS, *AUDIT_CONTROLLERS, *EXPORT_CONTROLLERS]

@@ -50,7 +50,7 @@ class DeliveryController(Controller):
                  backoffice: OfficeDep, idempotency_key: IdempotencyKey = None) -> Response[dict[str, Any]]:
         return answer(backoffice.deliveries.add_accessory_outbound_line(
             caller, contract_id, data.quantity, data.agreed_accessory_no, data.name, data.unit_price,
-            idempotency_key))
+            data.part_id, data.warehouse_id, idempotency_key))
 
     @post("/accessory-lines/{line_no:int}/remove", operation_id="RemoveAccessoryOutboundLine", sync_to_thread=True,
           summary="Remove an accessory line from an outbound not yet reviewed")

@@ -17,6 +17,7 @@ from domain.contracts import PaymentMethod, ScheduleMethod
 from domain.customers import PartyKind
 from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
+from domain.parts import JobType, PartCategory, RequestPath, SaleChannel
 from domain.coupons import HolderKind
 from domain.receivables import ContactChannel, ReceiptMethod
 
@@ -58,6 +59,9 @@ class CreateWarehouseRequest(Body):
     name: Name
     kind: WarehouseKind = WarehouseKind.MAIN
     technician_name: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)] | None = None
+    technician_id: Annotated[UUID, Meta(description=(
+        "A mobile warehouse's technician (a user with the technician role): they request, receive and use its "
+        "parts."))] | None = None
 
 
 class RegisterMachineModelRequest(Body):
@@ -236,6 +240,10 @@ class AccessoryOutboundLineRequest(Body):
     name: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN, description=(
         "An extra line not in the contract: what goes out."))] | None = None
     unit_price: Money | None = None
+    part_id: Annotated[UUID, Meta(description=(
+        "A catalogue part: its stock in warehouse_id is reserved now and drawn down at dispatch. An extra line "
+        "takes the part's name and sale price unless given."))] | None = None
+    warehouse_id: Annotated[UUID, Meta(description="The main or parts warehouse the part comes from.")] | None = None
 
 
 class OutboundRequest(Body):
@@ -409,3 +417,109 @@ class ChangeCouponDetailsRequest(Body, kw_only=True):
 
 class VoidCouponRequest(Body):
     reason: Reason
+
+
+# ------------------------------------------------------------------ parts
+PartNo = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-/ ]+$",
+                             description="Part number (配件编号); case and spaces are ignored.")]
+Quantity = Annotated[int, Meta(ge=1, le=100_000, description="Whole units, in the part's unit.")]
+
+
+class CreatePartRequest(Body):
+    part_no: PartNo
+    name: Name
+    unit: Annotated[str, Meta(min_length=1, max_length=20, pattern=PLAIN, description="pc, set, barrel, litre …")]
+    category: PartCategory
+    purchase_price: Money
+    sale_price: Money
+
+
+class ChangePartPricesRequest(Body):
+    purchase_price: Money
+    sale_price: Money
+    reason: Reason
+
+
+class PartLineRequest(Body):
+    part_id: UUID
+    quantity: Quantity
+    unit_price: Annotated[Money, Meta(description="Leave out for the catalogue's price.")] | None = None
+
+
+class PartQuantityRequest(Body):
+    part_id: UUID
+    quantity: Quantity
+
+
+class CreatePurchaseOrderRequest(Body):
+    company_id: UUID
+    supplier: Name
+    warehouse_id: UUID
+    lines: Annotated[list[PartLineRequest], Meta(min_length=1, max_length=50)]
+
+
+class ReceivedLineRequest(Body):
+    line_no: LineNo
+    quantity: Quantity
+
+
+class ReceivePurchaseRequest(Body):
+    lines: Annotated[list[ReceivedLineRequest], Meta(min_length=1, max_length=50, description=(
+        "What arrived, by line of the order; part or whole. More than is still outstanding is refused."))]
+
+
+class CreatePartsQuoteRequest(Body, kw_only=True):
+    company_id: UUID
+    customer_id: Annotated[UUID, Meta(description="A registered customer; or leave out and name a walk-in.")] | None = None
+    customer_name: Name | None = None
+    lines: Annotated[list[PartLineRequest], Meta(min_length=1, max_length=50)]
+    valid_until: date
+
+
+class CreatePartsSaleRequest(Body):
+    quote_id: UUID
+    channel: SaleChannel
+    warehouse_id: Annotated[UUID, Meta(description="The main or parts warehouse that ships it.")]
+
+
+class PartsSaleReceiptRequest(Body):
+    amount: Money
+    value_date: Annotated[date, Meta(description="The day the money arrived; not in the future.")]
+    method: ReceiptMethod
+    reference: Annotated[str, Meta(min_length=1, max_length=100, pattern=PLAIN)] | None = None
+    coupons: Annotated[list[CouponPart], Meta(max_length=20, description=(
+        "Part of the amount paid with the customer's coupons (卡券)."))] = []
+
+
+class RequestPartsRequest(Body):
+    mobile_warehouse_id: UUID
+    lines: Annotated[list[PartQuantityRequest], Meta(min_length=1, max_length=50)]
+    work_order_id: Annotated[UUID, Meta(description="Asked for from within this work order.")] | None = None
+    note: Annotated[str, Meta(min_length=1, max_length=500, pattern=PLAIN)] | None = None
+
+
+class LinePriceRequest(Body):
+    line_no: LineNo
+    unit_price: Money
+
+
+class HandlePartsRequestRequest(Body):
+    path: RequestPath
+    warehouse_id: Annotated[UUID, Meta(description=(
+        "from_warehouse: the warehouse that ships; purchase_to_warehouse: the warehouse that receives the "
+        "purchase; purchase_to_technician: leave out."))] | None = None
+    supplier: Name | None = None
+    unit_prices: Annotated[list[LinePriceRequest], Meta(max_length=50, description=(
+        "Purchase prices by request line; the catalogue's purchase price where left out."))] = []
+
+
+class OpenWorkOrderRequest(Body, kw_only=True):
+    mobile_warehouse_id: UUID
+    customer_id: UUID | None = None
+    customer_name: Name | None = None
+    serial_number: Serial
+    job_type: JobType
+
+
+class ConsumePartsRequest(Body):
+    lines: Annotated[list[PartQuantityRequest], Meta(min_length=1, max_length=50)]
