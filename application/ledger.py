@@ -13,19 +13,24 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+import logging
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.caller import READ_ONLY_MAY, Caller
 from domain import ids
 from domain.base import Context, DealerAggregate, DomainError, NotFoundError, PermissionDeniedError
 from domain.commands import CommandRecord
+from domain.organisation import Company
+from domain.receivables import Debt
 
 A = TypeVar("A", bound=DealerAggregate)
+logger = logging.getLogger(__name__)
 
 
 class ReadOnlyCallerError(PermissionDeniedError):
@@ -38,10 +43,24 @@ class ConcurrentChangeError(DomainError):
 
 
 class IronLedger(Application):
-    """The event store. ``name`` fixes the table names for ever (``ironledger_events``)."""
+    """The event store. ``name`` fixes the table names for ever (``ironledger_events``,
+    ``ironledger_snapshots``).
+
+    A debt gains an event every day it is overdue (the penalty accrual): every
+    ``SNAPSHOT_EVERY`` events a snapshot of it is kept, so loading it reads the snapshot
+    and the few events after it, not years of history."""
 
     name = "ironledger"
-    is_snapshotting_enabled = False
+    SNAPSHOT_EVERY = 50
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Debt: SNAPSHOT_EVERY}
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        # A snapshot is a cache taken after the command was committed: failing to take
+        # one must never turn a recorded command into an error for its caller.
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:   # noqa: BLE001  (logged; the next interval takes one)
+            logger.exception("snapshot not taken")
 
 
 @dataclass
@@ -110,7 +129,9 @@ class CommandRunner:
         """The one place where commands apply the caller's data scope: an
         aggregate of a company outside the scope is answered as not found."""
         aggregate = self.get(aggregate_id, cls, what)
-        if not caller.sees(getattr(aggregate, "company_id", None), getattr(aggregate, "owner_id", None)):
+        # A member company is in scope when it is one of the caller's companies.
+        company_id = aggregate.id if isinstance(aggregate, Company) else getattr(aggregate, "company_id", None)
+        if not caller.sees(company_id, getattr(aggregate, "owner_id", None)):
             raise NotFoundError(f"{what} does not exist.", code=f"{_kebab(cls.__name__)}-not-found")
         return aggregate
 

@@ -19,6 +19,8 @@ What is measured, in one database created for the run and dropped after it:
    ``machine_stock`` read model, sampled every 2 ms from the database.
 4. Rebuild of all read models from the log in a fresh process: events/s and
    peak memory; and the API process's memory after the load.
+5. Loading a debt with three years of daily history (1,096 events) from its
+   snapshot, against replaying all its events and a raw row read (bench.aggregate_load).
 
 The machine has 2 cores shared by client and server processes: the figures are
 for comparing runs on the same machine, not absolute capacity.
@@ -399,6 +401,11 @@ def main() -> None:
                    f"{per_second:,.0f} ev/s", "target >= 50,000 ev/s")
             report("rebuild peak memory, before / peak (MB)",
                    f"{rebuilt['rss_before_mb']:.0f} / {rebuilt['peak_rss_mb']:.0f}")
+
+            print("loading one debt with 3 years of daily penalty accruals (snapshots)", flush=True)
+            from bench.aggregate_load import measure, report_lines
+            for label, value, ratio in report_lines(measure(url, data_dir, loads=100 if args.quick else 300)):
+                report(label, value, ratio)
     finally:
         if server is not None:
             server.kill()

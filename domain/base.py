@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.ids import normalise_key
+from domain.snapshots import AggregateSnapshot
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class DealerAggregate(Aggregate):
     # process may keep it in memory once read (a test holds every such class
     # to having no event but its creation).
     is_reference_data = False
+
+    # Snapshots keep the state's types (see domain.snapshots); which aggregates are
+    # snapshotted, and how often, is the event store's choice (application.ledger).
+    Snapshot = AggregateSnapshot
 
     class Event(Aggregate.Event):
         """Every event says who did it, for which member company (None for

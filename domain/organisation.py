@@ -19,7 +19,6 @@ class Company(DealerAggregate):
         name: str
 
         def apply(self, company: Company) -> None:
-            company.company_id = self.company_id   # its own id: data scope checks it like any company's record
             company.code = self.code
             company.name = self.name
 

@@ -308,13 +308,17 @@ class PartStock(DealerAggregate):
         self._record(self.Received, ctx, self.company_id, quantity=require_quantity(quantity, "quantity"),
                      document=document)
 
-    def reserve(self, ctx: Context, quantity: int, document: DocumentRef, warehouse_code: str) -> None:
+    def check_reserve(self, quantity: int, warehouse_code: str) -> int:
         quantity = require_quantity(quantity, "quantity")
         if quantity > self.available:
             raise InsufficientPartStockError(
                 f"Warehouse {warehouse_code} has {self.available} of part {self.part_no} free "
                 f"({self.on_hand} on hand, {self.reserved} reserved); {quantity} cannot be taken.",
                 part_no=self.part_no, available=self.available, requested=quantity)
+        return quantity
+
+    def reserve(self, ctx: Context, quantity: int, document: DocumentRef, warehouse_code: str) -> None:
+        quantity = self.check_reserve(quantity, warehouse_code)
         self._record(self.Reserved, ctx, self.company_id, quantity=quantity, document=document)
 
     def release(self, ctx: Context, document: DocumentRef, quantity: int | None = None) -> None:
@@ -334,13 +338,17 @@ class PartStock(DealerAggregate):
                      to_warehouse_id=to_warehouse_id)
         return quantity
 
-    def consume(self, ctx: Context, quantity: int, document: DocumentRef, technician: str) -> None:
-        quantity = require_quantity(quantity, "quantity")
+    def check_consume(self, quantity: int, technician: str, field: str = "quantity") -> int:
+        quantity = require_quantity(quantity, field)
         if quantity > self.available:
             raise InsufficientPartStockError(
                 f"{technician} holds {self.available} of part {self.part_no} free in the mobile warehouse; "
                 f"{quantity} cannot be used. Request the missing parts from the work order.",
                 part_no=self.part_no, available=self.available, requested=quantity)
+        return quantity
+
+    def consume(self, ctx: Context, quantity: int, document: DocumentRef, technician: str) -> None:
+        quantity = self.check_consume(quantity, technician)
         self._record(self.Consumed, ctx, self.company_id, quantity=quantity, document=document)
 
 
@@ -780,6 +788,8 @@ class PartsOutbound(DealerAggregate):
         """Reserves each line from ``stocks`` (by part id, of ``warehouse``); refused when a
         part is short."""
         _warehouse_of(company.id, warehouse, mobile=False, field="warehouse_id")
+        for line in lines:   # every line first: a short part refuses the outbound before anything is reserved
+            stocks[line.part_id].check_reserve(line.quantity, warehouse.code)
         outbound = cls._start(cls.Prepared, outbound_id, ctx, company.id,
                               number=document_number("OUT", company, ctx, outbound_id), warehouse_id=warehouse.id,
                               source=source, to_warehouse_id=to_warehouse.id if to_warehouse else None, lines=lines)
@@ -1039,11 +1049,12 @@ class WorkOrder(DealerAggregate):
                                           state="completed")
         _require_lines(lines)
         _no_repeats([p.id for p, _ in lines], [p.part_no for p, _ in lines])
-        consumed = []
-        for n, (part, quantity) in enumerate(lines, 1):
-            quantity = require_quantity(quantity, f"lines[{n}].quantity")
-            stocks[part.id].consume(ctx, quantity, self.ref, technician)
-            consumed.append(ConsumedLine(part.id, part.part_no, quantity))
+        # Every line first: a part short refuses the consumption before any stock moves.
+        consumed = [ConsumedLine(part.id, part.part_no, stocks[part.id].check_consume(quantity, technician,
+                                                                                     f"lines[{n}].quantity"))
+                    for n, (part, quantity) in enumerate(lines, 1)]
+        for line in consumed:
+            stocks[line.part_id].consume(ctx, line.quantity, self.ref, technician)
         self._record(self.PartsConsumed, ctx, self.company_id, lines=tuple(consumed))
 
     def complete(self, ctx: Context) -> None:

@@ -726,7 +726,22 @@ class Debt(DealerAggregate):
     def _charge(self, lines: tuple[PenaltyLine, ...]) -> None:
         for line in lines:
             self.penalty_charged[line.item_key] = self.penalty_charged.get(line.item_key, ZERO) + line.amount
-        self.penalty_lines.extend(lines)
+            self._keep_line(line)
+
+    def _keep_line(self, line: PenaltyLine) -> None:
+        """Keeps the penalty line, joined to the item's previous line when it simply carries
+        it on (the next day, same overdue, rate and amount): a debt overdue for years keeps
+        one line per change, not one per day, so it loads (and snapshots) small."""
+        for n in range(len(self.penalty_lines) - 1, -1, -1):
+            last = self.penalty_lines[n]
+            if last.item_key != line.item_key:
+                continue
+            if (last.last_day + ONE_DAY == line.first_day and last.overdue == line.overdue
+                    and last.daily_rate == line.daily_rate and last.daily_amount == line.daily_amount):
+                self.penalty_lines[n] = replace(last, last_day=line.last_day)
+                return
+            break
+        self.penalty_lines.append(line)
 
     # ------------------------------------------------------------ reading
     @property

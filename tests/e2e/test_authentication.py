@@ -18,6 +18,7 @@ import httpx
 import jwt
 import pytest
 
+from domain import ids
 from interfaces.http.app import create_app
 from tests.conftest import ADMIN_PASSWORD
 from tests.e2e.conftest import SECRET_KEY, assert_problem, nothing_recorded, unique
@@ -93,7 +94,9 @@ def _request_for(operation_id: str, method: str, path: str, demo: dict[str, Any]
                  # The audit of an object: a machine by its serial number; the trail of the demo's swap.
                  "kind": "machine", "key": DEMO_SWAP["old_serial"],
                  "command_id": demo.get("swap_command_id") or dummy_id,
-                 "table": "machine_stock"}.get(name, dummy_id)
+                 "table": "machine_stock",
+                 # The demo's parts documents (parts_sweep_ids below).
+                 **demo.get("parts", {})}.get(name, dummy_id)
         url = url.replace("{" + name + "}", value)
     # Query parameters an operation cannot do without (a period): a new one must be named here.
     required = [p["name"] for p in DOCUMENT["paths"][path][method.lower()].get("parameters", [])
@@ -151,7 +154,22 @@ def sweep_values(demo_server, demo) -> dict[str, Any]:
         coupons = admin.get("/coupons").json()["items"] if "/coupons" in DOCUMENT["paths"] else []
     return {**demo, "collection_application_id": lock["application_id"],
             "coupon_code": coupons[0]["code"] if coupons else None,
-            "swap_command_id": demo_swap_command_id(demo_server)}
+            "swap_command_id": demo_swap_command_id(demo_server),
+            "parts": parts_sweep_ids(demo_server, demo) if "/parts" in DOCUMENT["paths"] else {}}
+
+
+def parts_sweep_ids(server, demo: dict[str, Any]) -> dict[str, str]:
+    """A part and one parts document of each kind of the demo's (interfaces/demo.py,
+    load_parts), for the paths that name one."""
+    found = {"part_id": str(ids.part_id("OF-215C"))}
+    with server.as_admin() as admin:
+        for path, name in (("/purchase-orders", "order_id"), ("/parts-quotes", "quote_id"),
+                           ("/parts-sales", "sale_id"), ("/parts-outbounds", "outbound_id"),
+                           ("/parts-requests", "request_id"), ("/work-orders", "work_order_id")):
+            answer = admin.get(path, params={"company_id": demo["companies"]["HF"], "page_size": 1})
+            assert answer.status_code == 200 and answer.json()["items"], (path, answer.text[:300])
+            found[name] = answer.json()["items"][0]["document_id"]
+    return found
 
 
 def demo_swap_command_id(server) -> str:

@@ -154,6 +154,24 @@ def test_every_role_has_its_permissions_written_down_and_only_the_administrator_
     assert [r for r, p in ROLE_PERMISSIONS.items() if Permission.MANAGE_USERS in p] == [Role.ADMINISTRATOR]
 
 
+def test_the_parts_permissions_go_to_the_roles_that_do_the_work():
+    """配件: the office (sales clerk) keeps the catalogue, buys, sells and handles technicians'
+    requests; the warehouse keeper receives and ships; a technician requests and uses parts
+    for their own van and sees nothing else but the organisation and parts; every role reads parts."""
+    holders = {p: {r for r, granted in ROLE_PERMISSIONS.items() if p in granted} for p in (
+        Permission.MANAGE_PARTS_CATALOGUE, Permission.VIEW_PARTS, Permission.PURCHASE_PARTS,
+        Permission.RECEIVE_PARTS, Permission.SELL_PARTS, Permission.SHIP_PARTS, Permission.HANDLE_PARTS_REQUESTS,
+        Permission.REQUEST_PARTS)}
+    office, keeper = {Role.ADMINISTRATOR, Role.SALES_CLERK}, {Role.ADMINISTRATOR, Role.WAREHOUSE_KEEPER}
+    assert holders == {
+        Permission.MANAGE_PARTS_CATALOGUE: office, Permission.VIEW_PARTS: set(Role),
+        Permission.PURCHASE_PARTS: office, Permission.RECEIVE_PARTS: keeper, Permission.SELL_PARTS: office,
+        Permission.SHIP_PARTS: keeper, Permission.HANDLE_PARTS_REQUESTS: office,
+        Permission.REQUEST_PARTS: {Role.ADMINISTRATOR, Role.TECHNICIAN}}
+    assert ROLE_PERMISSIONS[Role.TECHNICIAN] == {Permission.VIEW_ORGANISATION, Permission.VIEW_PARTS,
+                                                 Permission.REQUEST_PARTS}
+
+
 def test_granting_a_role_held_already_is_refused():
     user = a_user(Role.SALESPERSON)
     then_refused(user, lambda: user.grant_role(ctx(), Role.SALESPERSON), RoleAlreadyGrantedError,

@@ -34,6 +34,9 @@ from domain.commands import CommandRecord
 from domain.coupons import Coupon, CouponHolder, CouponOrigin, CouponUse, HolderKind
 from domain.machines import MachineNature, MachineUnit
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
+from domain.parts import (DocumentKind, DocumentRef, JobType, Part, PartCategory, PartLine, PartsOutbound, PartsQuote,
+                          PartsRequest, PartsSale, PartStock, PurchaseOrder, ReceivedLine, RequestPath, SaleChannel,
+                          SalePayment, WorkOrder, part_lines)
 from domain.receivables import (ContactChannel, Debt, DebtItem, ItemKind, OverdueFacts, PenaltyPolicy, PenaltyRate,
                                 ReceiptMethod)
 from domain.schedules import ScheduleLine
@@ -48,7 +51,7 @@ def one_of_every_event() -> list[DealerAggregate.Event]:
     hefei = Company.create(ctx(), "HF", "合肥 Hefei")
     main = Warehouse.create(ctx(), hefei, "MAIN", "Hefei main", WarehouseKind.MAIN)
     yard = Warehouse.create(ctx(), hefei, "YARD", "Hefei yard", WarehouseKind.MAIN)
-    van = Warehouse.create(ctx(), hefei, "VAN", "Zhou's van 周", WarehouseKind.MOBILE, "周伟")
+    van = Warehouse.create(ctx(), hefei, "VAN", "Zhou's van 周", WarehouseKind.MOBILE, "周伟", TECHNICIAN)
     model = MachineModel.register(ctx(), "SY215C", "SY215C 挖掘机", MachineType.EXCAVATOR)
     unit = MachineUnit.receive(ctx(), "SY215C-1", model, main, MachineNature.REPOSSESSED)
     unit.transfer(ctx(reason="库位调整 yard\n第二行"), yard)
@@ -63,7 +66,79 @@ def one_of_every_event() -> list[DealerAggregate.Event]:
     record = CommandRecord.record(ctx(), "k", "ReceiveMachine", "fp", 201, '{"a": "1.10"}')
     sales = _sales_events(hefei, model, main)
     return ([e for a in (hefei, main, yard, van, model, unit, position, user, record) for e in a.collect_events()]
-            + sales + _receivable_events(hefei) + _collection_events(hefei, model, main) + _coupon_events(hefei))
+            + sales + _receivable_events(hefei) + _collection_events(hefei, model, main) + _coupon_events(hefei)
+            + _parts_events(hefei, main, van))
+
+
+TECHNICIAN = UUID("66666666-6666-5666-8666-666666666666")
+
+
+def _parts_events(hefei: Company, main: Warehouse, van: Warehouse) -> list[DealerAggregate.Event]:
+    """Parts (配件) through every event: a part registered and repriced; a purchase order
+    received in part; a quote agreed and sold, its sale submitted (the outbound reserves),
+    paid with a coupon and shipped; a second sale cancelled with its outbound; a technician's
+    request filled from a warehouse (path 1) and confirmed, another by a purchase to the
+    warehouse (path 3) whose outbound is prepared on arrival; a work order consuming from the
+    van and completed."""
+    def on(day: date, reason: str | None = None) -> Context:
+        return ctx(reason, day=day)
+
+    day = date(2026, 3, 2)
+    part = Part.register(on(day), "滤芯 f-001", "机油滤芯 oil filter", "件", PartCategory.FILTER, Decimal("38.50"),
+                         Decimal("65.00"))
+    part.change_prices(on(day, "供应商调价"), Decimal("40.10"), Decimal("68.00"))
+    stock = PartStock.open(on(day), part, main)
+    at_main = {part.id: stock}
+    order = PurchaseOrder.place(on(day), uuid4(), hefei, "徐工配件 供应商", main,
+                                part_lines([(part, 10, None)], use_sale_price=False), at_main)
+    order.receive(on(day), {1: 6}, at_main)
+    customer_id = uuid4()
+    coupon = Coupon.issue(on(day), "配件券 P-1", hefei.id, CouponOrigin.PROMOTION,
+                          CouponHolder(HolderKind.CUSTOMER, customer_id), Decimal("100.00"), Decimal("50.00"))
+
+    def sold(count: int) -> tuple[PartsQuote, PartsSale, PartsOutbound]:
+        quote = PartsQuote.offer(on(day), uuid4(), hefei, customer_id, "合肥土方",
+                                 part_lines([(part, count, Decimal("66.60"))], use_sale_price=True),
+                                 date(2026, 3, 31))
+        quote.agree(on(day))
+        sale = PartsSale.draft(on(day), uuid4(), hefei, quote, SaleChannel.OVERHAUL_SHOP, main)
+        outbound = PartsOutbound.prepare(on(day), uuid4(), hefei, main, sale.ref, sale.lines, at_main)
+        sale.submit(on(day), outbound)
+        return quote, sale, outbound
+
+    quote, sale, outbound = sold(2)
+    receipt = uuid4()
+    sale.receive_payment(on(day), receipt, Decimal("133.20"), ReceiptMethod.BANK_TRANSFER, day, "回单 7",
+                         (CouponUse(coupon.id, coupon.code, Decimal("30.00")),))
+    coupon.redeem_on_parts_sale(on(day), receipt, sale.id, sale.number, Decimal("30.00"), hefei.id, customer_id,
+                                frozenset(), day)
+    outbound.ship(on(day), at_main)
+    sale.shipped(on(day), outbound)
+    other_quote, cancelled, cancelled_outbound = sold(1)
+    cancelled_outbound.cancel(on(day, "客户取消"), at_main)
+    cancelled.cancel(on(day, "客户取消"))
+
+    van_stock = PartStock.open(on(day), part, van)
+    at_van = {part.id: van_stock}
+    request = PartsRequest.request(on(day), uuid4(), hefei, van, part_lines([(part, 2, None)], use_sale_price=False),
+                                   note="明天保养 需要滤芯")
+    to_van = PartsOutbound.prepare(on(day), uuid4(), hefei, main, request.ref, request.lines, at_main, van)
+    request.handle_from_warehouse(on(day), to_van)
+    to_van.ship(on(day), at_main, at_van)
+    request.shipped(on(day), to_van)
+    request.confirm_receipt(on(day), at_van, outbound=to_van)
+    emergency = PartsRequest.request(on(day), uuid4(), hefei, van, part_lines([(part, 1, None)], use_sale_price=False))
+    urgent = PurchaseOrder.place(on(day), uuid4(), hefei, "紧急 供应商", main, emergency.lines, at_main, emergency)
+    emergency.handle_by_purchase(on(day), RequestPath.PURCHASE_TO_WAREHOUSE, urgent)
+    urgent.receive(on(day), {1: 1}, at_main)
+    arrived = PartsOutbound.prepare(on(day), uuid4(), hefei, main, emergency.ref, tuple(urgent.lines.values()),
+                                    at_main, van)
+    emergency.purchase_arrived(on(day), arrived)
+    work = WorkOrder.open(on(day), uuid4(), hefei, van, customer_id, "合肥土方", "SY215C-9", JobType.MAINTENANCE)
+    work.consume(on(day), [(part, 1)], at_van, "周伟")
+    work.complete(on(day))
+    return [e for a in (part, stock, order, coupon, quote, sale, outbound, other_quote, cancelled, cancelled_outbound,
+                        van_stock, request, to_van, emergency, urgent, arrived, work) for e in a.collect_events()]
 
 
 def _receivable_events(hefei: Company) -> list[DealerAggregate.Event]:
@@ -373,6 +448,66 @@ def test_coupon_holders_and_uses_come_back_typed():
     del state["coupons"]
     old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, msgspec.json.encode(state))
     assert mapper.to_domain_event(old).coupons == ()
+
+
+def test_parts_lines_document_refs_and_payments_come_back_typed():
+    placed = next(e for e in EVENTS if isinstance(e, PurchaseOrder.Placed))
+    back = mapper.to_domain_event(mapper.to_stored_event(placed))
+    assert type(back.lines) is tuple and [type(line) for line in back.lines] == [PartLine]
+    assert back.lines == placed.lines and type(back.lines[0].unit_price) is Decimal
+    assert str(back.lines[0].unit_price) == "40.10" and back.lines[0].part_no == "滤芯F-001"
+    expected = next(e for e in EVENTS if isinstance(e, PartStock.InboundExpected) and e.from_warehouse_id)
+    back_expected = mapper.to_domain_event(mapper.to_stored_event(expected))
+    assert type(back_expected.document) is DocumentRef and back_expected.document == expected.document
+    assert back_expected.document.kind is DocumentKind.PARTS_OUTBOUND and type(back_expected.from_warehouse_id) is UUID
+    paid = next(e for e in EVENTS if isinstance(e, PartsSale.PaymentReceived))
+    back_paid = mapper.to_domain_event(mapper.to_stored_event(paid))
+    assert type(back_paid.payment) is SalePayment and back_paid.payment == paid.payment
+    assert [type(c) for c in back_paid.payment.coupons] == [CouponUse] and type(back_paid.payment.value_date) is date
+    drafted = next(e for e in EVENTS if isinstance(e, PartsSale.Drafted))
+    assert mapper.to_domain_event(mapper.to_stored_event(drafted)).channel is SaleChannel.OVERHAUL_SHOP
+    confirmed = next(e for e in EVENTS if isinstance(e, PartsRequest.ReceiptConfirmed))
+    assert mapper.to_domain_event(mapper.to_stored_event(confirmed)).lines == (ReceivedLine(1, 2),)
+    handled = next(e for e in EVENTS if isinstance(e, PartsRequest.Handled) and e.purchase_order_id)
+    assert mapper.to_domain_event(mapper.to_stored_event(handled)).path is RequestPath.PURCHASE_TO_WAREHOUSE
+    opened = next(e for e in EVENTS if isinstance(e, WorkOrder.Opened))
+    assert mapper.to_domain_event(mapper.to_stored_event(opened)).job_type is JobType.MAINTENANCE
+    registered = next(e for e in EVENTS if isinstance(e, Part.Registered))
+    assert mapper.to_domain_event(mapper.to_stored_event(registered)).category is PartCategory.FILTER
+
+
+def test_a_mobile_warehouse_stores_its_technician_at_version_2():
+    created = next(e for e in EVENTS if isinstance(e, Warehouse.Created) and e.kind == WarehouseKind.MOBILE)
+    state = msgspec.json.decode(mapper.to_stored_event(created).state)
+    assert (state["class_version"], state["technician_id"]) == (2, str(TECHNICIAN))
+    assert mapper.to_domain_event(mapper.to_stored_event(created)).technician_id == TECHNICIAN
+
+
+@pytest.mark.parametrize("kind", [WarehouseKind.MOBILE, WarehouseKind.MAIN])
+def test_a_warehouse_stored_at_version_1_reads_as_having_no_technician_id(kind):
+    created = next(e for e in EVENTS if isinstance(e, Warehouse.Created) and e.kind == kind)
+    v2 = msgspec.json.decode(mapper.to_stored_event(created).state)
+    v1 = {k: v for k, v in v2.items() if k not in ("class_version", "technician_id")}     # what v1 wrote
+    back = mapper.to_domain_event(_stored_as(created, v1))
+    assert type(back) is Warehouse.Created and back.technician_id is None
+    assert (back.code, back.kind, back.technician_name) == (created.code, created.kind, created.technician_name)
+    warehouse = back.mutate(None)
+    assert type(warehouse) is Warehouse and warehouse.technician_id is None
+
+
+def test_a_contract_accessory_line_keeps_its_part_and_one_stored_before_parts_reads_as_none():
+    added = next(e for e in EVENTS if isinstance(e, Contract.AccessoryOutboundLineAdded))
+    stored = mapper.to_stored_event(added)
+    state = msgspec.json.decode(stored.state)
+    assert (state["line"]["part_id"], state["line"]["warehouse_id"]) == (None, None)
+    part_id, warehouse_id = uuid4(), uuid4()
+    state["line"] |= {"part_id": str(part_id), "warehouse_id": str(warehouse_id)}
+    back = mapper.to_domain_event(_stored_as(added, state))
+    assert (back.line.part_id, back.line.warehouse_id) == (part_id, warehouse_id)
+    for key in ("part_id", "warehouse_id"):
+        del state["line"][key]
+    old = mapper.to_domain_event(_stored_as(added, state))
+    assert (old.line.part_id, old.line.warehouse_id) == (None, None) and old.line == added.line
 
 
 def test_stored_state_is_plain_json_an_auditor_can_read():

@@ -805,7 +805,8 @@ def test_through_april_20_the_penalty_is_210_97_of_which_95_77_is_outstanding():
                       **{day: D("9.42") for day in days(date(2026, 4, 15), date(2026, 4, 20))}}
     assert sum(by_day.values()) == D("210.97")
     lines = [line for line in debt.penalty_lines if line.first_day == date(2026, 4, 15)]
-    assert lines == [PenaltyLine("I3", date(2026, 4, 15), date(2026, 4, 15), D("15708.17"), D("0.0006"), D("9.42"))]
+    # The debt keeps one line per change: 04-15 … 04-20 at the same overdue, rate and amount are one.
+    assert lines == [PenaltyLine("I3", date(2026, 4, 15), date(2026, 4, 20), D("15708.17"), D("0.0006"), D("9.42"))]
 
 
 def test_backdated_receipt_corrects_penalties_already_accrued():

@@ -158,6 +158,12 @@ EXPECTED_ERRORS = {
     "CouponUsedError": ("coupon-used", 409),
     "CouponOtherCompanyError": ("coupon-other-company", 422),
     "CouponHolderError": ("coupon-holder", 422),
+    # parts (配件)
+    "InsufficientPartStockError": ("insufficient-part-stock", 409),
+    "OverReceiptError": ("over-receipt", 409),
+    "PartsDocumentStateError": ("parts-document-state", 409),
+    "WarehouseNotUsableError": ("warehouse-not-usable", 422),
+    "NotYourMobileWarehouseError": ("not-your-mobile-warehouse", 403),
 }
 
 
