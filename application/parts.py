@@ -10,6 +10,7 @@ command runs again on what is left and is refused (``insufficient-part-stock``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -33,7 +34,6 @@ from domain.parts import (
     PartsSale,
     PartStock,
     PurchaseOrder,
-    PurchaseStatus,
     RequestPath,
     SaleChannel,
     WorkOrder,
@@ -154,11 +154,13 @@ class PartsService:
             received = order.receive(ctx, quantities, at_warehouse)
             changed: list[DealerAggregate] = [order]
             body = _order(order)
-            if request is not None and order.status == PurchaseStatus.RECEIVED:
+            if request is not None:
+                # What arrived is reserved for the technician at once, by an outbound to their van.
                 company = self.runner.get(order.company_id, Company, "Company")
                 mobile = self.runner.get(request.mobile_warehouse_id, Warehouse, "Mobile warehouse")
-                outbound = PartsOutbound.prepare(ctx, uuid4(), company, warehouse, request.ref,
-                                                 tuple(order.lines.values()), at_warehouse, mobile)
+                arrived = tuple(replace(order.lines[r.line_no], quantity=r.quantity) for r in received)
+                outbound = PartsOutbound.prepare(ctx, uuid4(), company, warehouse, request.ref, arrived,
+                                                 at_warehouse, mobile)
                 request.purchase_arrived(ctx, outbound)
                 changed += [outbound, request]
                 body["outbound_id"] = str(outbound.id)
@@ -400,9 +402,8 @@ class PartsService:
                 request.confirm_receipt(ctx, at_mobile, order=order)
                 changed.insert(0, order)   # the receipt, then the confirmation it completes
             else:
-                outbound = (self.runner.get(request.outbound_ids[-1], PartsOutbound, "Parts outbound")
-                            if request.outbound_ids else None)
-                request.confirm_receipt(ctx, at_mobile, outbound=outbound)
+                outbounds = [self.runner.get(o, PartsOutbound, "Parts outbound") for o in request.shipped_outbound_ids]
+                request.confirm_receipt(ctx, at_mobile, outbounds=outbounds)
             return Outcome([*changed, *stocks], _request(request))
 
         return self.runner.run(caller, "ConfirmPartsReceipt", {"request_id": request_id}, handle, idempotency_key)

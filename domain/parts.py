@@ -866,10 +866,11 @@ class PartsRequest(DealerAggregate):
             request.technician_id = self.technician_id
             request.mobile_warehouse_id = self.mobile_warehouse_id
             request.lines = self.lines
-            request.status = RequestStatus.REQUESTED
             request.path = None
             request.purchase_order_id = None
-            request.outbound_ids = ()
+            request.outbounds = {}     # outbound id → prepared / shipped / confirmed
+            request.received = {}      # request line → quantity confirmed in the van
+            request._refresh()
 
     class Handled(DealerAggregate.Event):
         """The office chose the path: a warehouse's outbound, or an emergency purchase."""
@@ -885,35 +886,60 @@ class PartsRequest(DealerAggregate):
             request.path = self.path
             request.purchase_order_id = self.purchase_order_id
             if self.outbound_id:
-                request.outbound_ids = (self.outbound_id,)
-                request.status = RequestStatus.PREPARED
-            else:
-                request.status = RequestStatus.ORDERED
+                request.outbounds[self.outbound_id] = "prepared"
+            request._refresh()
 
     class OutboundPrepared(DealerAggregate.Event):
-        """The emergency purchase arrived at the warehouse; an outbound to the technician
-        reserves it (same command as the receipt)."""
+        """Part or all of the emergency purchase arrived at the warehouse; an outbound to
+        the technician reserves what arrived (same command as the receipt)."""
 
         outbound_id: UUID
         outbound_number: str
 
         def apply(self, request: PartsRequest) -> None:
-            request.outbound_ids = (*request.outbound_ids, self.outbound_id)
-            request.status = RequestStatus.PREPARED
+            request.outbounds[self.outbound_id] = "prepared"
+            request._refresh()
 
     class Shipped(DealerAggregate.Event):
         outbound_id: UUID
 
         def apply(self, request: PartsRequest) -> None:
-            request.status = RequestStatus.SHIPPED
+            request.outbounds[self.outbound_id] = "shipped"
+            request._refresh()
 
     class ReceiptConfirmed(DealerAggregate.Event):
-        """The technician confirmed the parts arrived in their mobile warehouse."""
+        """The technician confirmed what arrived in their mobile warehouse: the shipped
+        outbounds named, or the emergency purchase shipped straight to them."""
 
         lines: tuple[ReceivedLine, ...]
+        outbound_ids: tuple[UUID, ...]
 
         def apply(self, request: PartsRequest) -> None:
-            request.status = RequestStatus.RECEIVED
+            for outbound_id in self.outbound_ids:
+                request.outbounds[outbound_id] = "confirmed"
+            for line in self.lines:
+                request.received[line.line_no] = request.received.get(line.line_no, 0) + line.quantity
+            request._refresh()
+
+    def _refresh(self) -> None:
+        states = set(self.outbounds.values())
+        if self.received and all(self.received.get(line.line_no, 0) >= line.quantity for line in self.lines):
+            self.status = RequestStatus.RECEIVED
+        elif "shipped" in states:
+            self.status = RequestStatus.SHIPPED
+        elif "prepared" in states:
+            self.status = RequestStatus.PREPARED
+        else:
+            self.status = RequestStatus.ORDERED if self.path else RequestStatus.REQUESTED
+
+    @property
+    def outbound_ids(self) -> tuple[UUID, ...]:
+        return tuple(self.outbounds)
+
+    @property
+    def shipped_outbound_ids(self) -> tuple[UUID, ...]:
+        """Outbounds on their way to the van, not yet confirmed."""
+        return tuple(o for o, state in self.outbounds.items() if state == "shipped")
 
     @property
     def ref(self) -> DocumentRef:
@@ -953,7 +979,9 @@ class PartsRequest(DealerAggregate):
                      outbound_number=None)
 
     def purchase_arrived(self, ctx: Context, outbound: PartsOutbound) -> None:
-        self._require(RequestStatus.ORDERED, "given an outbound")
+        if self.path != RequestPath.PURCHASE_TO_WAREHOUSE or self.status == RequestStatus.RECEIVED:
+            raise PartsDocumentStateError(f"Parts request {self.number} waits for no purchase at a warehouse.",
+                                          state=str(self.status))
         self._record(self.OutboundPrepared, ctx, self.company_id, outbound_id=outbound.id,
                      outbound_number=outbound.number)
 
@@ -961,26 +989,34 @@ class PartsRequest(DealerAggregate):
         self._record(self.Shipped, ctx, self.company_id, outbound_id=outbound.id)
 
     def confirm_receipt(self, ctx: Context, mobile_stocks: Mapping[UUID, PartStock],
-                        outbound: PartsOutbound | None = None, order: PurchaseOrder | None = None) -> None:
-        """The technician confirms what came: the shipped outbound's parts, or (emergency
-        purchase shipped straight to them) the purchase order's outstanding lines."""
+                        outbounds: Sequence[PartsOutbound] = (), order: PurchaseOrder | None = None) -> None:
+        """The technician confirms what came: every shipped outbound not yet confirmed
+        (``outbounds``, as loaded for this command), or (emergency purchase shipped straight
+        to them) the purchase order's outstanding lines."""
+        by_part: dict[UUID, int] = {}
+        confirmed: tuple[UUID, ...] = ()
         if self.path == RequestPath.PURCHASE_TO_TECHNICIAN:
             self._require(RequestStatus.ORDERED, "confirmed as received")
-            assert order is not None
+            assert order is not None and order.id == self.purchase_order_id
             quantities = order.outstanding_quantities()
             order.receive(ctx, quantities, mobile_stocks)
-            by_part = {order.lines[n].part_id: q for n, q in quantities.items()}
+            for n, q in quantities.items():
+                by_part[order.lines[n].part_id] = q
         else:
-            self._require(RequestStatus.SHIPPED, "confirmed as received")
-            assert outbound is not None
-            by_part = {}
-            for line in outbound.lines:
-                stock = mobile_stocks[line.part_id]
-                stock.receive(ctx, stock.expected_by(outbound.ref), outbound.ref)
-                by_part[line.part_id] = line.quantity
-        received = tuple(ReceivedLine(line.line_no, by_part.get(line.part_id, 0)) for line in self.lines
+            on_the_way = [o for o in outbounds if self.outbounds.get(o.id) == "shipped"]
+            if not on_the_way:
+                raise PartsDocumentStateError(f"Nothing of parts request {self.number} has been shipped to the "
+                                              f"van yet ({self.status}); confirm once it arrives.",
+                                              state=str(self.status))
+            for outbound in on_the_way:
+                for line in outbound.lines:
+                    stock = mobile_stocks[line.part_id]
+                    stock.receive(ctx, stock.expected_by(outbound.ref), outbound.ref)
+                    by_part[line.part_id] = by_part.get(line.part_id, 0) + line.quantity
+            confirmed = tuple(o.id for o in on_the_way)
+        received = tuple(ReceivedLine(line.line_no, by_part[line.part_id]) for line in self.lines
                          if by_part.get(line.part_id))
-        self._record(self.ReceiptConfirmed, ctx, self.company_id, lines=received)
+        self._record(self.ReceiptConfirmed, ctx, self.company_id, lines=received, outbound_ids=confirmed)
 
 
 class JobType(StrEnum):

@@ -255,7 +255,9 @@ class PartsProjection(Projection):
 
     @handles(PartsRequest.OutboundPrepared)
     def request_prepared(self, cur: Any, e: PartsRequest.OutboundPrepared) -> None:
-        self._status(cur, e, "prepared")
+        # Parts on their way to the van stay the request's news until confirmed.
+        cur.execute("SELECT status FROM parts_documents WHERE document_id = %s", (e.originator_id,))
+        self._status(cur, e, "shipped" if cur.fetchone()["status"] == "shipped" else "prepared")
 
     @handles(PartsRequest.Shipped)
     def request_shipped(self, cur: Any, e: PartsRequest.Shipped) -> None:
@@ -263,10 +265,20 @@ class PartsProjection(Projection):
 
     @handles(PartsRequest.ReceiptConfirmed)
     def request_received(self, cur: Any, e: PartsRequest.ReceiptConfirmed) -> None:
-        self._status(cur, e, "received")
         for line in e.lines:
             cur.execute("UPDATE parts_document_lines SET done = done + %s WHERE document_id = %s AND line_no = %s",
                         (line.quantity, e.originator_id, line.line_no))
+        # Everything in the van: received; else what is still to come (every shipped outbound
+        # is confirmed by now): an outbound waiting for the keeper, or the rest of the purchase.
+        cur.execute("SELECT COUNT(*) AS n FROM parts_document_lines WHERE document_id = %s AND done < quantity",
+                    (e.originator_id,))
+        if cur.fetchone()["n"] == 0:
+            status = "received"
+        else:
+            cur.execute("SELECT COUNT(*) AS n FROM parts_documents WHERE kind = 'parts_outbound' AND source_id = %s"
+                        " AND status = 'waiting'", (e.originator_id,))
+            status = "prepared" if cur.fetchone()["n"] else "ordered"
+        self._status(cur, e, status)
         self._step(cur, e.originator_id, e, "receipt_confirmed", None, None, None)
 
     @handles(WorkOrder.Opened)
@@ -385,9 +397,10 @@ def list_parts(cur: Any, text: str | None, category: str | None, page: int, page
         where += " AND category = %s"
         params.append(category)
     if text:
-        where += " AND (part_no LIKE %s ESCAPE '!' OR name LIKE %s ESCAPE '!')"
+        # Without case on either store (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
+        where += " AND (part_no LIKE %s ESCAPE '!' OR LOWER(name) LIKE %s ESCAPE '!')"
         pattern = "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-        params += [pattern.upper(), pattern]
+        params += [pattern.upper(), pattern.lower()]
     cur.execute(f"SELECT COUNT(*) AS n FROM parts WHERE {where}", params)
     total = cur.fetchone()["n"]
     limit, offset = page_bounds(page, page_size)

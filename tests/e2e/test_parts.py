@@ -32,8 +32,19 @@ import pytest
 
 from domain import ids
 from interfaces.demo import DEMO_PASSWORD
-from tests.e2e.conftest import (CZ, CZ_MAIN, FORMAL, HF, HF_MAIN, Server, assert_problem, every, nothing_recorded,
-                                ok, unique)
+from tests.e2e.conftest import (
+    CZ,
+    CZ_MAIN,
+    FORMAL,
+    HF,
+    HF_MAIN,
+    Server,
+    assert_problem,
+    every,
+    nothing_recorded,
+    ok,
+    unique,
+)
 from tests.e2e.test_idempotency import _at_once
 
 HEFEI, CHUZHOU = str(ids.position_id("Hefei")), str(ids.position_id("Chuzhou"))
@@ -78,9 +89,10 @@ def shop(demo_server: Server) -> Shop:
                                                      "technician_id": user["user_id"]}), 201)
             made.append((username, user["user_id"], van["warehouse_id"], van["code"]))
         # The warehouse list names the technician of each van.
-        listed = {w["warehouse_id"]: w for w in ok(admin.get("/warehouses", params={"company_id": HF}))["items"]}
+        warehouses = {w["warehouse_id"]: w for w in ok(admin.get("/warehouses", params={
+            "company_id": HF, "after": van["position"]}))["items"]}
     (tech, tech_id, van, van_code), (other, other_id, other_van, _) = made
-    assert (listed[van]["kind"], listed[van]["technician_id"]) == ("mobile", tech_id)
+    assert (warehouses[van]["kind"], warehouses[van]["technician_id"]) == ("mobile", tech_id)
     return Shop(demo_server, tech, tech_id, van, van_code, other, other_id, other_van)
 
 
@@ -95,6 +107,12 @@ def post(server: Server, username: str, path: str, body: dict[str, Any] | None =
         return ok(c.post(path, json=body), status)
 
 
+def listed(server: Server, username: str, path: str, after: int, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a list, page after page."""
+    with client(server, username) as c:
+        return every(c, path, after, **params)
+
+
 def get(server: Server, username: str, path: str, after: int = 0, **params: Any) -> dict[str, Any]:
     with client(server, username) as c:
         return ok(c.get(path, params={"after": after, **params}))
@@ -107,9 +125,9 @@ def refused(server: Server, username: str, path: str, body: dict[str, Any] | Non
         return assert_problem(c.post(path, json=body), status, code, context or (username, path))
 
 
-def not_found(server: Server, username: str, path: str, code: str) -> dict[str, Any]:
+def not_found(server: Server, username: str, path: str, code: str, after: int = 0) -> dict[str, Any]:
     with client(server, username) as c:
-        return assert_problem(c.get(path), 404, code, (username, path))
+        return assert_problem(c.get(path, params={"after": after}), 404, code, (username, path))
 
 
 def new_part(server: Server, purchase: str = "50.00", sale: str = "80.00", category: str = "filter",
@@ -213,6 +231,43 @@ def exported(server: Server, username: str, after: int, **params: Any) -> tuple[
     return rows[0], [dict(zip(rows[0], row)) for row in rows[1:]]
 
 
+# ------------------------------------------------------------------ 0. the catalogue
+def test_the_catalogue_adds_parts_once_changes_prices_with_a_reason_and_is_searched(demo_server):
+    server = demo_server
+    part, part_no = new_part(server, "260.00", "420.00", "hydraulic", "Boom Cylinder Seal Kit")
+    # The part number is unique, whatever its case and spaces.
+    typed = f" {part_no[:5].lower()} {part_no[5:].lower()} "
+    refused(server, "clerk.chen", "/parts", {"part_no": typed, "name": "Again", "unit": "set",
+                                             "category": "hydraulic", "purchase_price": "1.00",
+                                             "sale_price": "2.00"}, 409, "part-exists")
+    # The clerk keeps the catalogue; the keeper and the technician do not.
+    for username in ("keeper.hf", "sales.wang", "finance.sun"):
+        refused(server, username, f"/parts/{part}/prices", {"purchase_price": "1.00", "sale_price": "2.00",
+                                                            "reason": "x"}, 403, "forbidden", username)
+    refused(server, "clerk.chen", f"/parts/{part}/prices", {"purchase_price": "260.00", "sale_price": "420.00",
+                                                            "reason": "Same again"}, 409, "nothing-changed")
+    refused(server, "clerk.chen", f"/parts/{part}/prices", {"purchase_price": "-1.00", "sale_price": "420.00",
+                                                            "reason": "Below zero"}, 422, "invalid-value")
+    changed = post(server, "clerk.chen", f"/parts/{part}/prices", {"purchase_price": "275.00",
+                                                                   "sale_price": "450.00",
+                                                                   "reason": "Supplier price list 2026"})
+    assert (changed["purchase_price"], changed["sale_price"]) == ("275.00", "450.00")
+    shown = get(server, "sales.wang", f"/parts/{part}", changed["position"])
+    assert (shown["part_no"], shown["name"], shown["unit"], shown["category"], shown["purchase_price"],
+            shown["sale_price"]) == (part_no, f"Boom Cylinder Seal Kit {part_no}", "pc", "hydraulic", "275.00",
+                                     "450.00")
+    # Searched by part number or name, whatever the case, on either store; filtered by category.
+    for text in (part_no, part_no.lower(), "cylinder seal kit " + part_no.lower(), "BOOM CYLINDER"):
+        found = get(server, "keeper.hf", "/parts", changed["position"], text=text, page_size=500)
+        assert part in {p["part_id"] for p in found["items"]}, text
+    assert part in {p["part_id"] for p in get(server, "tech.zhou", "/parts", changed["position"],
+                                              category="hydraulic", text=part_no)["items"]}
+    assert get(server, "tech.zhou", "/parts", changed["position"], category="filter", text=part_no)["total"] == 0
+    # A line typed without a price takes the new list price.
+    placed = order(server, part, 1)
+    assert placed["amount"] == "275.00"
+
+
 # ------------------------------------------------------------------ 1. purchase and receiving
 def test_a_purchase_is_pending_until_received_in_parts_and_over_receipt_records_nothing(demo_server):
     server = demo_server
@@ -262,7 +317,7 @@ def test_a_purchase_is_pending_until_received_in_parts_and_over_receipt_records_
            ("received", placed["number"], "Shantui parts", "PARTS", "940.00")
     assert [(l["part_id"], l["quantity"], l["unit_price"], l["done"]) for l in shown["lines"]] == \
            [(filter_, 10, "50.00", 10), (tooth, 4, "110.00", 4)]
-    received = every(server.as_user("clerk.chen"), "/purchase-orders", done["position"], status="received",
+    received = listed(server, "clerk.chen", "/purchase-orders", done["position"], status="received",
                      company_id=HF)
     assert order_id in {o["document_id"] for o in received}
     # Receiving is the warehouse's, ordering the office's.
@@ -277,7 +332,7 @@ def test_a_purchase_is_pending_until_received_in_parts_and_over_receipt_records_
 def test_quote_agreed_sale_submitted_keeper_ships_and_a_receipt_is_paid_partly_with_a_coupon(demo_server, today):
     server = demo_server
     part, part_no = new_part(server)
-    position = stock_up(server, part, 10)
+    assert stock(server, part, HF_PARTS, stock_up(server, part, 10)) == (10, 0, 10, 0)
     customer = new_customer(server)
     quote = post(server, "clerk.chen", "/parts-quotes", {
         "company_id": HF, "customer_id": customer, "lines": [{"part_id": part, "quantity": 4}],
@@ -289,7 +344,7 @@ def test_quote_agreed_sale_submitted_keeper_ships_and_a_receipt_is_paid_partly_w
                                                    "warehouse_id": HF_PARTS}, 409, "parts-document-state")
     agreed = post(server, "clerk.chen", f"/parts-quotes/{quote_id}/agree")
     assert agreed["status"] == "agreed"
-    assert quote_id in {q["document_id"] for q in every(server.as_user("clerk.chen"), "/parts-quotes",
+    assert quote_id in {q["document_id"] for q in listed(server, "clerk.chen", "/parts-quotes",
                                                         agreed["position"], status="agreed")}
     sale = post(server, "clerk.chen", "/parts-sales", {"quote_id": quote_id, "channel": "overhaul_shop",
                                                        "warehouse_id": HF_PARTS}, 201)
@@ -355,9 +410,9 @@ def test_quote_agreed_sale_submitted_keeper_ships_and_a_receipt_is_paid_partly_w
     assert (shown["status"], shown["channel"], shown["amount"], shown["receivable"], shown["received"],
             shown["coupons"], shown["outstanding"], shown["customer_id"], shown["source_id"]) == \
            ("shipped", "overhaul_shop", "320.00", "320.00", "320.00", "100.00", "0.00", customer, quote_id)
-    listed = {s["document_id"]: s for s in every(server.as_user("clerk.chen"), "/parts-sales", rest["position"],
+    sales = {s["document_id"]: s for s in listed(server, "clerk.chen", "/parts-sales", rest["position"],
                                                  company_id=HF, status="shipped")}
-    assert (listed[sale_id]["received"], listed[sale_id]["outstanding"]) == ("320.00", "0.00")
+    assert (sales[sale_id]["received"], sales[sale_id]["outstanding"]) == ("320.00", "0.00")
     spent = get(server, "finance.sun", f"/coupons/{code}", rest["position"])
     assert (spent["redeemed"], spent["balance"]) == ("100.00", "0.00")
     usage = get(server, "finance.sun", f"/coupons/{code}/usage", rest["position"])["usage"]
@@ -471,6 +526,8 @@ def test_path_emergency_purchase_shipped_straight_to_the_technician(shop):
 
 
 def test_path_emergency_purchase_to_a_warehouse_then_outbound_to_the_technician(shop):
+    """Each receipt of the emergency purchase is reserved for the technician at once by an
+    outbound of what arrived: the request is received when every unit is in the van."""
     server = shop.server
     part, _ = new_part(server, "120.00", "200.00", "wear", "Bucket tooth")
     stock_up(server, part, 1)                       # one free tooth that the request must not take
@@ -480,24 +537,46 @@ def test_path_emergency_purchase_to_a_warehouse_then_outbound_to_the_technician(
     order_id = handled["purchase_order_id"]
     assert (handled["status"], handled["path"]) == ("ordered", "purchase_to_warehouse")
     assert stock(server, part, HF_PARTS, handled["position"]) == (1, 0, 1, 2)
+    refused(server, shop.tech, f"/parts-requests/{request_id}/confirm-receipt", None, 409, "parts-document-state")
+
+    # The first tooth arrives: reserved for the request at once, shipped and confirmed.
     partly = receive(server, order_id, {1: 1})
-    assert "outbound_id" not in partly
-    assert get(server, shop.tech, f"/parts-requests/{request_id}", partly["position"])["status"] == "ordered"
+    first = partly["outbound_id"]
+    assert stock(server, part, HF_PARTS, partly["position"]) == (2, 1, 1, 1)
+    assert get(server, shop.tech, f"/parts-requests/{request_id}", partly["position"])["status"] == "prepared"
+    shipped = post(server, "keeper.hf", f"/parts-outbounds/{first}/ship")
+    assert (shipped["to_warehouse_id"], shipped["source"]["id"]) == (shop.van, request_id)
+    assert get(server, shop.tech, f"/parts-requests/{request_id}", shipped["position"])["status"] == "shipped"
+    one = post(server, shop.tech, f"/parts-requests/{request_id}/confirm-receipt")
+    assert one["status"] == "ordered"                                   # one more to come
+    assert stock(server, part, shop.van, one["position"]) == (1, 0, 1, 0)
+    refused(server, shop.tech, f"/parts-requests/{request_id}/confirm-receipt", None, 409, "parts-document-state")
+    # More than was ordered is refused here too, and nothing is reserved for it.
+    refused(server, "keeper.hf", f"/purchase-orders/{order_id}/receive", {"lines": [{"line_no": 1, "quantity": 2}]},
+            409, "over-receipt")
+
+    # The second arrives: the same again.
     received = receive(server, order_id, {1: 1})
-    outbound_id = received["outbound_id"]
-    assert stock(server, part, HF_PARTS, received["position"]) == (3, 2, 1, 0)   # reserved for the request at once
-    assert get(server, shop.tech, f"/parts-requests/{request_id}", received["position"])["status"] == "prepared"
-    post(server, "keeper.hf", f"/parts-outbounds/{outbound_id}/ship")
+    second = received["outbound_id"]
+    assert second != first and received["status"] == "received"
+    assert stock(server, part, HF_PARTS, received["position"]) == (2, 1, 1, 0)   # reserved for the request at once
+    post(server, "keeper.hf", f"/parts-outbounds/{second}/ship")
     confirmed = post(server, shop.tech, f"/parts-requests/{request_id}/confirm-receipt")
+    assert confirmed["status"] == "received"
     assert stock(server, part, HF_PARTS, confirmed["position"]) == (1, 0, 1, 0)
     assert stock(server, part, shop.van, confirmed["position"]) == (2, 0, 2, 0)
     shown = get(server, "clerk.chen", f"/parts-requests/{request_id}", confirmed["position"])
     assert [s["step"] for s in shown["steps"]] == [
-        "requested", "handled:purchase_to_warehouse", "purchase_order_placed", "purchase_received",
+        "requested", "handled:purchase_to_warehouse", "purchase_order_placed",
+        "purchase_received", "outbound_prepared", "shipped", "receipt_confirmed",
         "purchase_received", "outbound_prepared", "shipped", "receipt_confirmed"]
     assert {s["document_id"] for s in shown["steps"] if s["document_kind"] == "purchase_order"} == {order_id}
-    assert {s["document_id"] for s in shown["steps"] if s["document_kind"] == "parts_outbound"} == {outbound_id}
+    assert [s["document_id"] for s in shown["steps"] if s["document_kind"] == "parts_outbound"] == \
+           [first, first, second, second]
     assert (shown["status"], shown["path"], shown["warehouse_id"]) == ("received", "purchase_to_warehouse", HF_PARTS)
+    assert [(line["quantity"], line["done"]) for line in shown["lines"]] == [(2, 2)]
+    placed = get(server, "keeper.hf", f"/purchase-orders/{order_id}", confirmed["position"])
+    assert (placed["status"], placed["source_id"], placed["warehouse_id"]) == ("received", request_id, HF_PARTS)
 
 
 # ------------------------------------------------------------------ 4. work orders
@@ -630,7 +709,7 @@ def test_stock_list_export_and_movements_tell_the_same_figures_after_the_flows(s
         assert sum(m[4] for m in at[warehouse]) == row["pending_in"]
     issued_to_van = [m for m in moves["items"] if m["warehouse_id"] == HF_PARTS and m["kind"] == "issued"][-1]
     assert issued_to_van["other_warehouse_id"] == shop.van
-    consumed = [m for m in moves["items"] if m["kind"] == "consumed"][0]
+    consumed = next(m for m in moves["items"] if m["kind"] == "consumed")
     assert (consumed["document_id"], consumed["document_number"]) == (work["work_order_id"], work["number"])
     only_van = get(server, "clerk.chen", f"/parts/{part}/movements", after, warehouse_id=shop.van)
     assert [m["kind"] for m in only_van["items"]] == ["inbound_expected", "received", "consumed"]
@@ -877,11 +956,12 @@ def test_a_chuzhou_only_user_sees_none_of_hefeis_parts(shop, today):
         assert ok(cz.get(f"/parts/{part}/movements", params={"after": after, "warehouse_id": HF_PARTS}))["total"] == 0
         # Documents: lists (and their totals) hold none of Hefei's; each is not found.
         for kind, path in DOCUMENT_LISTS.items():
-            listed = every(cz, path, after)
-            assert {d["company_id"] for d in listed} <= {CZ}, path
-            assert hefei[kind] not in {d["document_id"] for d in listed}, path
+            docs = every(cz, path, after)
+            assert {d["company_id"] for d in docs} <= {CZ}, path
+            assert hefei[kind] not in {d["document_id"] for d in docs}, path
             assert ok(cz.get(path, params={"after": after, "company_id": HF}))["total"] == 0, path
-            assert_problem(cz.get(f"{path}/{hefei[kind]}"), 404, f"{kind.replace('_', '-')}-not-found", path)
+            assert_problem(cz.get(f"{path}/{hefei[kind]}", params={"after": after}), 404,
+                           f"{kind.replace('_', '-')}-not-found", path)
         cz_orders = every(cz, "/purchase-orders", after)
         assert cz_order["order_id"] in {d["document_id"] for d in cz_orders}
         # The catalogue is the group's: the part itself is seen.
@@ -892,7 +972,7 @@ def test_a_chuzhou_only_user_sees_none_of_hefeis_parts(shop, today):
     refused(server, "keeper.cz", f"/purchase-orders/{placed['order_id']}/receive",
             {"lines": [{"line_no": 1, "quantity": 1}]}, 404, "purchase-order-not-found")
     # And the other way round: Hefei's clerk does not see Chuzhou's purchase.
-    not_found(server, "clerk.chen", f"/purchase-orders/{cz_order['order_id']}", "purchase-order-not-found")
+    not_found(server, "clerk.chen", f"/purchase-orders/{cz_order['order_id']}", "purchase-order-not-found", after)
     with server.as_user("clerk.chen") as chen:
         assert cz_order["order_id"] not in {d["document_id"] for d in every(chen, "/purchase-orders", after)}
         assert {r["company_code"] for r in every(chen, "/parts-stock", after, part_id=part)} == {"HF"}
@@ -925,8 +1005,10 @@ def test_a_technician_lists_only_their_own_requests_and_work_orders(shop):
             assert other[1]["work_order_id"] not in {w["document_id"] for w in works}
             assert ok(tech.get(f"/parts-requests/{own[0]['request_id']}"))["technician_id"] == own_id
             assert ok(tech.get(f"/work-orders/{own[1]['work_order_id']}"))["technician_id"] == own_id
-            assert_problem(tech.get(f"/parts-requests/{other[0]['request_id']}"), 404, "parts-request-not-found")
-            assert_problem(tech.get(f"/work-orders/{other[1]['work_order_id']}"), 404, "work-order-not-found")
+            assert_problem(tech.get(f"/parts-requests/{other[0]['request_id']}", params={"after": after}), 404,
+                           "parts-request-not-found")
+            assert_problem(tech.get(f"/work-orders/{other[1]['work_order_id']}", params={"after": after}), 404,
+                           "work-order-not-found")
             # The office's documents are not a technician's.
             for path in ("/purchase-orders", "/parts-quotes", "/parts-sales", "/parts-outbounds"):
                 assert_problem(tech.get(path), 403, "forbidden", path)

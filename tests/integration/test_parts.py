@@ -246,22 +246,26 @@ def test_path_3_emergency_purchase_to_a_warehouse_then_outbound_to_the_technicia
                                                 group.hefei_parts, "Hefei Parts Co")
     order_id = UUID(handled.body["purchase_order_id"])
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (1, 0, 2)
+    # The first tooth arrives: reserved for the request at once, shipped and confirmed.
     partly = office.parts.receive_purchase(shop.keeper, order_id, {1: 1})
-    assert "outbound_id" not in partly.body
+    assert figures(office, shop.bucket_tooth, group.hefei_parts) == (2, 1, 1)
+    office.parts.ship_parts_outbound(shop.keeper, UUID(partly.body["outbound_id"]))
+    assert office.parts.confirm_parts_receipt(shop.zhou, request_id).body["status"] == "ordered"   # one to come
     received = office.parts.receive_purchase(shop.keeper, order_id, {1: 1})
     outbound_id = UUID(received.body["outbound_id"])
-    assert figures(office, shop.bucket_tooth, group.hefei_parts) == (3, 2, 0)   # reserved for the request at once
+    assert figures(office, shop.bucket_tooth, group.hefei_parts) == (2, 1, 0)   # reserved for the request at once
     office.parts.ship_parts_outbound(shop.keeper, outbound_id)
-    office.parts.confirm_parts_receipt(shop.zhou, request_id)
+    assert office.parts.confirm_parts_receipt(shop.zhou, request_id).body["status"] == "received"
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (1, 0, 0)
     assert figures(office, shop.bucket_tooth, shop.zhou_van) == (2, 0, 0)
     office.catch_up()
     with office.read() as cur:
         row = parts_view.get_document(cur, SYSTEM.scope, "parts_request", request_id)
     assert [s["step"] for s in row["steps"]] == ["requested", "handled:purchase_to_warehouse",
-                                                 "purchase_order_placed", "purchase_received",
-                                                 "purchase_received", "outbound_prepared", "shipped",
-                                                 "receipt_confirmed"]
+                                                 "purchase_order_placed", "purchase_received", "outbound_prepared",
+                                                 "shipped", "receipt_confirmed", "purchase_received",
+                                                 "outbound_prepared", "shipped", "receipt_confirmed"]
+    assert row["status"] == "received"
     assert_view_equals_aggregates(office)
 
 

@@ -126,7 +126,7 @@ def _parts_events(hefei: Company, main: Warehouse, van: Warehouse) -> list[Deale
     request.handle_from_warehouse(on(day), to_van)
     to_van.ship(on(day), at_main, at_van)
     request.shipped(on(day), to_van)
-    request.confirm_receipt(on(day), at_van, outbound=to_van)
+    request.confirm_receipt(on(day), at_van, outbounds=[to_van])
     emergency = PartsRequest.request(on(day), uuid4(), hefei, van, part_lines([(part, 1, None)], use_sale_price=False))
     urgent = PurchaseOrder.place(on(day), uuid4(), hefei, "紧急 供应商", main, emergency.lines, at_main, emergency)
     emergency.handle_by_purchase(on(day), RequestPath.PURCHASE_TO_WAREHOUSE, urgent)

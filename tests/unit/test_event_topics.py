@@ -267,3 +267,14 @@ def test_a_creation_event_stores_the_aggregates_topic():
             originator_topic = msgspec.json.decode(stored.state)["originator_topic"]
             assert originator_topic in AGGREGATE_TOPICS
             assert stored.topic.startswith(originator_topic + ".")
+
+
+def test_the_snapshot_topic_is_pinned():
+    """Snapshots are stored with their class's topic too: moving it orphans every snapshot."""
+    from eventsourcing.utils import get_topic
+
+    from domain.base import DealerAggregate
+    from domain.snapshots import AggregateSnapshot
+
+    assert DealerAggregate.Snapshot is AggregateSnapshot
+    assert get_topic(AggregateSnapshot) == "domain.snapshots:AggregateSnapshot"

@@ -819,7 +819,7 @@ def test_path_1_a_warehouse_ships_and_the_technician_confirms_what_came():
                                            None)
     assert (request.status, request.outbound_ids) == (RequestStatus.PREPARED, (outbound.id,))
     # Nothing left the warehouse yet: nothing to confirm.
-    refusal = refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbound=outbound),
+    refusal = refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbounds=[outbound]),
                       PartsDocumentStateError, "parts-document-state", 409, request, *van.values())
     assert refusal.details == {"state": "prepared"}
     outbound.ship(ctx(), at, van)
@@ -828,7 +828,7 @@ def test_path_1_a_warehouse_ships_and_the_technician_confirms_what_came():
     assert shipped.outbound_id == outbound.id and request.status == RequestStatus.SHIPPED
     settle(outbound, *at.values(), *van.values())
     context = ctx(actor=ZHOU)
-    request.confirm_receipt(context, van, outbound=outbound)
+    request.confirm_receipt(context, van, outbounds=[outbound])
     [confirmed] = then_events(request, PartsRequest.ReceiptConfirmed)
     then_metadata(confirmed, context, HEFEI.id)
     assert confirmed.lines == (ReceivedLine(1, 2), ReceivedLine(2, 1)) and request.status == RequestStatus.RECEIVED
@@ -836,7 +836,7 @@ def test_path_1_a_warehouse_ships_and_the_technician_confirms_what_came():
     assert (received.quantity, received.document) == (2, outbound.ref)
     then_events(van[PUMP.id], PartStock.Received)
     assert (figures(van[FILTER.id]), figures(van[PUMP.id])) == ((2, 0, 2, 0), (1, 0, 1, 0))
-    refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbound=outbound), PartsDocumentStateError,
+    refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbounds=[outbound]), PartsDocumentStateError,
             "parts-document-state", 409, request, *van.values())
 
 
@@ -887,7 +887,7 @@ def test_path_3_the_purchase_arrives_at_the_warehouse_which_ships_it_to_the_tech
         RequestPath.PURCHASE_TO_WAREHOUSE, HEFEI_PARTS.id, order.id)
     assert request.status == RequestStatus.ORDERED
     van = stocks(HEFEI_VAN)
-    refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbound=None), PartsDocumentStateError,
+    refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbounds=[]), PartsDocumentStateError,
             "parts-document-state", 409, request, *van.values())
     # The purchase arrives; an outbound to the technician reserves it in the same command.
     order.receive(ctx(), {1: 2, 2: 1}, at)
@@ -900,16 +900,18 @@ def test_path_3_the_purchase_arrives_at_the_warehouse_which_ships_it_to_the_tech
     assert [type(e) for e in at[FILTER.id].collect_events()] == [PartStock.Received, PartStock.Reserved]
     settle(order, outbound, *at.values())
     assert (figures(at[FILTER.id]), figures(at[PUMP.id])) == ((2, 2, 0, 0), (1, 1, 0, 0))
-    then_refused(request, lambda: request.purchase_arrived(ctx(), outbound), PartsDocumentStateError,
-                 "parts-document-state", 409)
-    refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbound=outbound), PartsDocumentStateError,
+    refused(lambda: request.confirm_receipt(ctx(actor=ZHOU), van, outbounds=[outbound]), PartsDocumentStateError,
             "parts-document-state", 409, request, *van.values())
     outbound.ship(ctx(), at, van)
     request.shipped(ctx(), outbound)
     settle(outbound, request, *at.values(), *van.values())
-    request.confirm_receipt(ctx(actor=ZHOU), van, outbound=outbound)
+    request.confirm_receipt(ctx(actor=ZHOU), van, outbounds=[outbound])
     [confirmed] = then_events(request, PartsRequest.ReceiptConfirmed)
-    assert confirmed.lines == (ReceivedLine(1, 2), ReceivedLine(2, 1))
+    assert (confirmed.lines, confirmed.outbound_ids) == ((ReceivedLine(1, 2), ReceivedLine(2, 1)), (outbound.id,))
+    assert request.status == RequestStatus.RECEIVED
+    # Everything came: nothing more arrives for it.
+    then_refused(request, lambda: request.purchase_arrived(ctx(), outbound), PartsDocumentStateError,
+                 "parts-document-state", 409)
     [received] = then_events(van[FILTER.id], PartStock.Received)
     assert (received.quantity, received.document) == (2, outbound.ref)
     then_events(van[PUMP.id], PartStock.Received)
