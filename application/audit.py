@@ -34,6 +34,7 @@ from domain.coupons import Coupon
 from domain.customers import Contact, Customer
 from domain.machines import MachineUnit
 from domain.organisation import Company, MachineModel, Warehouse
+from domain.parts import Part, PartsRequest, PartsSale, PurchaseOrder, WorkOrder
 from domain.receivables import Debt, PenaltyPolicy
 
 # kind → (class, how the key becomes the aggregate id)
@@ -52,6 +53,11 @@ KINDS: dict[str, tuple[type[DealerAggregate], Callable[[str], UUID]]] = {
     "user": (User, UUID),
     "position": (Position, UUID),
     "approval-rule": (ApprovalRule, UUID),
+    "part": (Part, ids.part_id),
+    "purchase-order": (PurchaseOrder, UUID),
+    "parts-sale": (PartsSale, UUID),
+    "parts-request": (PartsRequest, UUID),
+    "work-order": (WorkOrder, UUID),
 }
 _SECRET = ("password", "secret", "token")
 

@@ -35,6 +35,8 @@ from domain.base import InvalidValueError, NotFoundError, PermissionDeniedError
 from domain.contracts import CommercialTerms, GrantedCoupon, InstallmentTerms, PaymentMethod, ScheduleMethod
 from domain.coupons import CouponOrigin, HolderKind
 from domain.customers import PartyKind
+from domain.organisation import WarehouseKind
+from domain.parts import JobType, PartCategory, RequestPath, SaleChannel
 from interfaces import cli
 from interfaces.composition import BackOffice
 from interfaces.persistence.verify import chain_head, shadow_views, verify_chain, verify_views
@@ -153,6 +155,45 @@ def build_world(office: BackOffice, clock: Clock, group: Group, people: People) 
         *ONE_APPROVER, AmountBand(D("500000.00"), (ApprovalStep("Sales manager", Role.APPROVER),
                                                    ApprovalStep("Finance", Role.FINANCE)))])
     keys["approval-rule"] = str(ids.approval_rule_id(DocumentType.SALES_CONTRACT, None))
+
+    # parts: a part whose price changed; a purchase received; a sale shipped; a request filled from
+    # the warehouse; a work order that used a filter (Chuzhou's purchase order and sale too)
+    clock.day = date(2026, 3, 6)
+    parts = office.parts
+    part = UUID(parts.register_part(people.chen, "OF-A1", "Oil filter", "pc", PartCategory.FILTER, D("50.00"),
+                                    D("80.00")).body["part_id"])
+    parts.change_part_prices(people.chen, part, D("52.00"), D("82.00"), "Supplier raised prices")
+    keys["part"] = "of-a1"
+    order = UUID(parts.create_purchase_order(people.chen, hefei, "Sany parts", group.hefei_parts,
+                                             [(part, 10, None)]).body["order_id"])
+    parts.receive_purchase(group.keeper_hefei, order, {1: 10})
+    keys["purchase-order"] = str(order)
+    world.chuzhou["purchase-order"] = parts.create_purchase_order(SYSTEM, chuzhou, "Sany parts", group.chuzhou_main,
+                                                                  [(part, 2, None)]).body["order_id"]
+
+    def sold(caller: Caller, company: UUID, warehouse: UUID) -> UUID:
+        quote = UUID(parts.create_parts_quote(caller, company, None, "Walk-in", [(part, 1, None)],
+                                              date(2026, 3, 31)).body["quote_id"])
+        parts.agree_parts_quote(caller, quote)
+        return UUID(parts.create_parts_sale(caller, quote, SaleChannel.WALK_IN, warehouse).body["sale_id"])
+
+    sale = sold(people.chen, hefei, group.hefei_parts)
+    outbound = UUID(parts.submit_parts_sale(people.chen, sale).body["outbound_id"])
+    parts.ship_parts_outbound(group.keeper_hefei, outbound)
+    keys["parts-sale"], world.chuzhou["parts-sale"] = str(sale), str(sold(SYSTEM, chuzhou, group.chuzhou_main))
+    access.create_user(SYSTEM, "tech.a", "Technician A", PASSWORD, [Role.TECHNICIAN], [ids.position_id("Hefei")])
+    tech = access.authenticate(access.login("tech.a", PASSWORD).access_token)
+    van = UUID(office.organisation.create_warehouse(SYSTEM, hefei, "VAN-A", "Technician A", WarehouseKind.MOBILE,
+                                                    "A", technician_id=tech.user_id).body["warehouse_id"])
+    request = UUID(parts.request_parts(tech, van, [(part, 2)]).body["request_id"])
+    handled = parts.handle_parts_request(people.chen, request, RequestPath.FROM_WAREHOUSE, group.hefei_parts)
+    parts.ship_parts_outbound(group.keeper_hefei, UUID(handled.body["outbound_id"]))
+    parts.confirm_parts_receipt(tech, request)
+    keys["parts-request"] = str(request)
+    work = UUID(parts.open_work_order(tech, van, None, "Feixi Quarry", "SY215C-A1", JobType.MAINTENANCE)
+                .body["work_order_id"])
+    parts.consume_parts(tech, work, [(part, 1)])
+    keys["work-order"] = str(work)
     assert set(keys) == set(KINDS)
     return world
 
@@ -188,6 +229,12 @@ EXPECTED_EVENTS = {
     "user": ["User.Created", "User.RoleGranted", "User.PositionAssigned", "User.RoleGranted", "User.PasswordChanged"],
     "position": ["Position.Created", "Position.CompaniesChanged"],
     "approval-rule": ["ApprovalRule.Set", "ApprovalRule.Revised"],
+    "part": ["Part.Registered", "Part.PricesChanged"],
+    "purchase-order": ["PurchaseOrder.Placed", "PurchaseOrder.Received"],
+    "parts-sale": ["PartsSale.Drafted", "PartsSale.Submitted", "PartsSale.Shipped"],
+    "parts-request": ["PartsRequest.Requested", "PartsRequest.Handled", "PartsRequest.Shipped",
+                      "PartsRequest.ReceiptConfirmed"],
+    "work-order": ["WorkOrder.Opened", "WorkOrder.PartsConsumed"],
 }
 # Who recorded each event, as the history names them.
 EXPECTED_ACTORS = {
@@ -205,8 +252,13 @@ EXPECTED_ACTORS = {
     "user": ["system", "system", "system", "system", "auditee"],
     "position": ["system", "system"],
     "approval-rule": ["system", "system"],
+    "part": ["chen", "chen"],
+    "purchase-order": ["chen", "keeper.hf"],
+    "parts-sale": ["chen", "chen", "keeper.hf"],
+    "parts-request": ["tech.a", "chen", "keeper.hf", "tech.a"],
+    "work-order": ["tech.a", "tech.a"],
 }
-GROUP_WIDE = ("user", "company", "position", "machine-model", "approval-rule")
+GROUP_WIDE = ("user", "company", "position", "machine-model", "approval-rule", "part")
 
 
 def _text(value: Any) -> str:
