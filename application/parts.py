@@ -22,7 +22,7 @@ from domain.access import Permission
 from domain.base import Context, DealerAggregate, InvalidValueError, NotFoundError
 from domain.coupons import Coupon, CouponUse
 from domain.customers import Customer
-from domain.organisation import Company, Warehouse
+from domain.organisation import Company, Warehouse, WarehouseKind
 from domain.parts import (
     JobType,
     Part,
@@ -36,6 +36,7 @@ from domain.parts import (
     PurchaseOrder,
     RequestPath,
     SaleChannel,
+    WarehouseNotUsableError,
     WorkOrder,
     check_technician,
     part_lines,
@@ -309,6 +310,9 @@ class PartsService:
             if outbound.to_warehouse_id is not None:
                 destination = stocks.of(self.runner.get(outbound.to_warehouse_id, Warehouse, "Mobile warehouse"),
                                         parts)
+            # Read again now that its stocks are read: a shipment another process committed in
+            # between shows here as shipped, never as a waiting outbound whose stock already left.
+            outbound = self.runner.get(outbound_id, PartsOutbound, "Parts outbound")
             outbound.ship(ctx, at_warehouse, destination)
             source = self.runner.get(outbound.source.document_id, DealerAggregate, "Document")
             assert isinstance(source, PartsSale | PartsRequest), "an outbound ships a sale or a request"
@@ -321,8 +325,9 @@ class PartsService:
     def request_parts(self, caller: Caller, mobile_warehouse_id: UUID, lines: Sequence[tuple[UUID, int]],
                       work_order_id: UUID | None = None, note: str | None = None,
                       idempotency_key: str | None = None) -> CommandResult:
-        """"My parts": a technician asks for parts for a job, or from within a work order."""
-        caller.require(Permission.REQUEST_PARTS)
+        """"My parts": a technician asks for parts for a job, or from within a work order (or the
+        office for them)."""
+        _technician_or_office(caller)
 
         def handle(ctx: Context) -> Outcome:
             mobile = self._mobile(caller, mobile_warehouse_id)
@@ -361,6 +366,9 @@ class PartsService:
                     raise InvalidValueError("Name the warehouse that ships the parts (or receives the purchase).",
                                             field="warehouse_id")
                 warehouse = self._warehouse(caller, warehouse_id)
+                if warehouse.kind == WarehouseKind.MOBILE:
+                    raise WarehouseNotUsableError(f"Warehouse {warehouse.code} is a technician's mobile warehouse; "
+                                                  "choose a main or parts warehouse.", field="warehouse_id")
             if path == RequestPath.FROM_WAREHOUSE:
                 if supplier or unit_prices:
                     raise InvalidValueError("Parts from a warehouse need no supplier or prices.", field="supplier")
@@ -389,13 +397,16 @@ class PartsService:
 
     def confirm_parts_receipt(self, caller: Caller, request_id: UUID,
                               idempotency_key: str | None = None) -> CommandResult:
-        caller.require(Permission.REQUEST_PARTS)
+        _technician_or_office(caller)
 
         def handle(ctx: Context) -> Outcome:
             request = self.runner.get_in_scope(caller, request_id, PartsRequest, f"Parts request {request_id}")
             mobile = self._mobile(caller, request.mobile_warehouse_id)
             stocks = _Stocks(self.runner, ctx)
             at_mobile = stocks.of(mobile, self._parts_of(request.lines))
+            # Read again now that its stocks are read: a confirmation another process committed in
+            # between shows here, never a shipment whose parts are already in the van.
+            request = self.runner.get(request_id, PartsRequest, f"Parts request {request_id}")
             changed: list[DealerAggregate] = [request]
             if request.path == RequestPath.PURCHASE_TO_TECHNICIAN and request.purchase_order_id:
                 order = self.runner.get(request.purchase_order_id, PurchaseOrder, "Purchase order")
@@ -411,7 +422,7 @@ class PartsService:
     def open_work_order(self, caller: Caller, mobile_warehouse_id: UUID, customer_id: UUID | None,
                         customer_name: str | None, serial_number: str, job_type: JobType,
                         idempotency_key: str | None = None) -> CommandResult:
-        caller.require(Permission.REQUEST_PARTS)
+        _technician_or_office(caller)
 
         def handle(ctx: Context) -> Outcome:
             mobile = self._mobile(caller, mobile_warehouse_id)
@@ -435,7 +446,7 @@ class PartsService:
                       idempotency_key: str | None = None) -> CommandResult:
         """Parts used on the job, from the technician's mobile warehouse; refused for what
         they do not hold."""
-        caller.require(Permission.REQUEST_PARTS)
+        _technician_or_office(caller)
 
         def handle(ctx: Context) -> Outcome:
             order = self.runner.get_in_scope(caller, work_order_id, WorkOrder, f"Work order {work_order_id}")
@@ -451,7 +462,7 @@ class PartsService:
 
     def complete_work_order(self, caller: Caller, work_order_id: UUID,
                             idempotency_key: str | None = None) -> CommandResult:
-        caller.require(Permission.REQUEST_PARTS)
+        _technician_or_office(caller)
 
         def handle(ctx: Context) -> Outcome:
             order = self.runner.get_in_scope(caller, work_order_id, WorkOrder, f"Work order {work_order_id}")
@@ -485,6 +496,13 @@ class PartsService:
         mobile = self._warehouse(caller, warehouse_id)
         check_technician(caller.user_id, caller.may(Permission.HANDLE_PARTS_REQUESTS), mobile)
         return mobile
+
+
+def _technician_or_office(caller: Caller) -> None:
+    """A technician for their own van; the office (who handles requests) for any van it sees,
+    e.g. for a technician without a phone, or a van not yet given to a technician."""
+    if not caller.may(Permission.HANDLE_PARTS_REQUESTS):
+        caller.require(Permission.REQUEST_PARTS)
 
 
 # ---------------------------------------------------------------- answers

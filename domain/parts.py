@@ -333,7 +333,11 @@ class PartStock(DealerAggregate):
         """Sends out ``quantity`` (all, when None) of what the document reserved here."""
         held = self.reserved_by(document)
         quantity = held if quantity is None else quantity
-        assert 0 < quantity <= held <= self.on_hand, "an outbound ships what it reserved"
+        if not 0 < quantity <= held <= self.on_hand:
+            # Only when another command already shipped it (the caller read it before that).
+            raise PartsDocumentStateError(f"{document.number} holds {held} of part {self.part_no} here; "
+                                          f"{quantity} cannot leave under it. Reload it: it may have been shipped.",
+                                          state="shipped")
         self._record(self.Issued, ctx, self.company_id, quantity=quantity, document=document,
                      to_warehouse_id=to_warehouse_id)
         return quantity
@@ -412,6 +416,9 @@ class ReceivedLine:
 class PurchaseOrder(DealerAggregate):
     """配件采购单: ordered from a supplier into one warehouse (a technician's mobile
     warehouse for an emergency purchase shipped straight to them)."""
+
+    def refuse_second_creation(self) -> None:
+        return None   # a new id (uuid4) never collides: a failed save raced on the stock it moved; run again
 
     class Placed(DealerAggregate.Created):
         number: str
@@ -516,6 +523,9 @@ class QuoteStatus(StrEnum):
 class PartsQuote(DealerAggregate):
     """配件报价: prices offered to a customer, valid until a date; agreed by the customer."""
 
+    def refuse_second_creation(self) -> None:
+        return None   # a new id (uuid4) never collides: a failed save raced on the stock it moved; run again
+
     class Offered(DealerAggregate.Created):
         number: str
         customer_id: UUID | None
@@ -611,6 +621,9 @@ class PartsSale(DealerAggregate):
     """配件销售 made from an agreed quote, with its channel and the warehouse it ships from.
     Its receivable (the total, except for gifts and internal use) is paid by receipts,
     coupons paying part of them."""
+
+    def refuse_second_creation(self) -> None:
+        return None   # a new id (uuid4) never collides: a failed save raced on the stock it moved; run again
 
     class Drafted(DealerAggregate.Created):
         number: str
@@ -753,6 +766,9 @@ class PartsOutbound(DealerAggregate):
     or to a technician's mobile warehouse (a request). Its parts are reserved from the
     moment it exists, so nobody else takes them."""
 
+    def refuse_second_creation(self) -> None:
+        return None   # a new id (uuid4) never collides: a failed save raced on the stock it moved; run again
+
     class Prepared(DealerAggregate.Created):
         number: str
         warehouse_id: UUID
@@ -850,6 +866,9 @@ def check_technician(caller_id: UUID, may_act_for_others: bool, warehouse: Wareh
 class PartsRequest(DealerAggregate):
     """A technician's request for parts ("my parts"), for a job or from a work order, and
     the path the office chose to fill it: each step is an event of the request."""
+
+    def refuse_second_creation(self) -> None:
+        return None   # a new id (uuid4) never collides: a failed save raced on the stock it moved; run again
 
     class Requested(DealerAggregate.Created):
         number: str
@@ -1036,6 +1055,9 @@ class ConsumedLine:
 class WorkOrder(DealerAggregate):
     """工单, minimal: a job on a customer's machine by a technician, and the parts it used
     from the technician's mobile warehouse."""
+
+    def refuse_second_creation(self) -> None:
+        return None   # a new id (uuid4) never collides: a failed save raced on the stock it moved; run again
 
     class Opened(DealerAggregate.Created):
         number: str

@@ -209,7 +209,8 @@ def coupon_usage(cur: Any, coupon_id: UUID) -> list[dict[str, Any]]:
     """Every change of one coupon in order: issue, redemptions with their receipt and contract,
     restorations, adjustments, detail changes, void."""
     cur.execute("SELECT g.seq, g.day, g.kind, g.amount_fen, g.balance_after_fen, g.receipt_id, g.contract_id,"
-                " g.contract_number, g.actor_id, u.username AS actor_name, g.reason FROM coupon_usage g"
+                " g.contract_number, g.parts_sale_id, g.parts_sale_number, g.actor_id, u.username AS actor_name, g.reason"
+                " FROM coupon_usage g"
                 " LEFT JOIN access_users u ON u.user_id = g.actor_id WHERE g.coupon_id = %s ORDER BY g.seq",
                 (coupon_id,))
     return [{**{k: v for k, v in r.items() if not k.endswith("_fen")}, "amount": yuan(r["amount_fen"]),

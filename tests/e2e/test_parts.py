@@ -47,7 +47,7 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_idempotency import _at_once
 
-HEFEI, CHUZHOU = str(ids.position_id("Hefei")), str(ids.position_id("Chuzhou"))
+HEFEI = str(ids.position_id("Hefei"))
 HF_PARTS = str(ids.warehouse_id(ids.company_id("HF"), "PARTS"))
 NOWHERE = "5b7f7e1e-0000-4000-8000-000000000000"   # a well-formed id nothing has
 STOCK_EXPORT_COLUMNS = ["company_code", "warehouse_code", "warehouse_name", "warehouse_kind", "technician_name",
@@ -444,7 +444,7 @@ def test_a_gift_leaves_nothing_to_collect_and_a_cancelled_sale_gives_its_reserva
 
 
 # ------------------------------------------------------------------ 3. the three emergency paths (紧急采购)
-def test_path_from_warehouse_outbound_shipped_then_the_technician_confirms(shop, today):
+def test_path_from_warehouse_outbound_shipped_then_the_technician_confirms(shop):
     server = shop.server
     part, part_no = new_part(server)
     stock_up(server, part, 5)
@@ -789,6 +789,14 @@ def test_another_companys_warehouse_is_not_found_or_not_usable(shop, today):
                 {"path": "from_warehouse", "warehouse_id": warehouse}, status, code, (username, warehouse))
         refused(server, username, f"/parts-requests/{request['request_id']}/handle",
                 {"path": "purchase_to_warehouse", "warehouse_id": warehouse, "supplier": "X"}, status, code)
+    # A van neither ships a request nor receives its emergency purchase (the technician's own included).
+    for van in (shop.van, shop.other_van):
+        refused(server, "clerk.chen", f"/parts-requests/{request['request_id']}/handle",
+                {"path": "from_warehouse", "warehouse_id": van}, 422, "warehouse-not-usable")
+        refused(server, "clerk.chen", f"/parts-requests/{request['request_id']}/handle",
+                {"path": "purchase_to_warehouse", "warehouse_id": van, "supplier": "X"}, 422, "warehouse-not-usable")
+    assert get(server, shop.tech, f"/parts-requests/{request['request_id']}", request["position"])["status"] == \
+           "requested"
     # A technician's request goes into a mobile warehouse only.
     refused(server, shop.tech, "/parts-requests", {"mobile_warehouse_id": HF_PARTS, "lines": line}, 422,
             "warehouse-not-usable")
