@@ -67,7 +67,9 @@ class _Stocks:
         return found
 
     def __iter__(self):
-        return iter(self.touched.values())
+        # A stock opened for this command but left unmoved (e.g. a part of a request not yet
+        # shipped to the van) is not saved: stock rows exist where parts moved.
+        return iter([s for s in self.touched.values() if not (s.version == 1 and len(s.pending_events) == 1)])
 
 
 def load_part_stocks(runner: CommandRunner, ctx: Context,
