@@ -7,8 +7,10 @@ Errors are RFC 9457 problem+json: ``type`` is a stable URI ending in the code,
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import Litestar, Request, Response, get
 from litestar.concurrency import sync_to_thread
@@ -36,8 +38,11 @@ PROBLEM_BASE = "https://ironledger.example/problems/"
 VERSION = "0.1.0"
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+def problem(status: int, code: str, title: str, detail: str, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> Response[dict[str, Any]]:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
     return Response({"type": PROBLEM_BASE + code, "code": code, "title": title, "status": status,
@@ -59,7 +64,7 @@ _PROBLEM_FIELDS = {"type", "code", "title", "status", "detail"}
 
 def _domain_error(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
     # A detail never overwrites a field of the problem itself.
-    extra = {(f"{k}_detail" if k in _PROBLEM_FIELDS else k): str(v) for k, v in exc.details.items()}
+    extra = {(f"{k}_detail" if k in _PROBLEM_FIELDS or k == "headers" else k): str(v) for k, v in exc.details.items()}
     if isinstance(exc, ReadModelBehindError):
         extra["retry_after"] = "1"
     return problem(exc.status, exc.code, _TITLES.get(exc.status, "Refused"), exc.message, **extra)
@@ -74,11 +79,17 @@ def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str
     return problem(400, "invalid-request", "Bad request", detail, errors=errors)
 
 
-def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def _http_error(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
     code = {400: "invalid-request", 401: "unauthenticated", 404: "no-such-route", 405: "method-not-allowed", 413: "request-too-large",
             415: "unsupported-media-type"}.get(status, f"http-{status}")
-    return problem(status, code, _TITLES.get(status, "Error"), str(exc.detail))
+    detail = str(exc.detail)
+    # The exception's headers belong to the answer: a 405 must say in Allow what the path takes (RFC 9110).
+    headers = {name: str(value) for name, value in (exc.headers or {}).items()}
+    allowed = next((value for name, value in headers.items() if name.lower() == "allow"), None)
+    if status == 405 and allowed:
+        detail = f"{request.method} is not allowed on this path; it takes {allowed}."
+    return problem(status, code, _TITLES.get(status, "Error"), detail, headers=headers)
 
 
 def _unreadable_body(_: Request, exc: Exception) -> Response[dict[str, Any]]:
@@ -129,6 +140,35 @@ class RequireJSON:
         await self.app(scope, receive, send)
 
 
+QUERY_VALUE_MAX = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # what a body's plain text may not hold
+
+
+class PlainQuery:
+    """A query value is an id, a date, a status, a code or a few words to look for: one
+    holding a control character (NUL above all: PostgreSQL text cannot hold it) or longer
+    than ``QUERY_VALUE_MAX`` (SQLite refuses a LIKE pattern of 50,000) matches nothing, and
+    is refused (400) before a handler hands it to the read models' database."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string") if scope["type"] == "http" else None
+        if query:
+            errors = []
+            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True, errors="replace"):
+                if _CONTROL.search(name) or _CONTROL.search(value):
+                    errors.append({"key": _CONTROL.sub("?", name)[:100], "source": "query",
+                                   "message": "control characters (such as NUL) are not allowed"})
+                elif len(value) > QUERY_VALUE_MAX:
+                    errors.append({"key": name[:100], "source": "query",
+                                   "message": f"at most {QUERY_VALUE_MAX} characters"})
+            if errors:
+                raise ValidationException("A query value is not plain text of a sensible length.", extra=errors)
+        await self.app(scope, receive, send)
+
+
 def refuse_commands_of_auditors(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """An auditor (and nothing else) reads everything and records nothing: every command but
     their own password change is refused before its body is even read."""
@@ -166,7 +206,7 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
     return Litestar(
         route_handlers=[health, *all_controllers()],
         middleware=[DefineMiddleware(BearerAuthentication, backoffice=backoffice, exclude=["^/docs"]),
-                    RequireJSON],
+                    RequireJSON, PlainQuery],
         guards=[refuse_commands_of_auditors],
         dependencies={"caller": Provide(resolve_caller, sync_to_thread=False),
                       "backoffice": Provide(lambda: backoffice, sync_to_thread=False, use_cache=True)},

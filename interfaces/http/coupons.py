@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromQuery, JSONBody, PathParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from domain import ids
 from domain.access import Permission
@@ -35,6 +35,8 @@ from interfaces.http.schemas import (
 from projections import coupons
 
 CodePath = Annotated[str, PathParameter(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+CodeFilter = Annotated[str | None, QueryParameter(name="code", required=False, max_length=40,
+                                                  description="Code starts with")]
 
 
 class CouponController(Controller):
@@ -75,7 +77,7 @@ class CouponController(Controller):
          summary="Coupons with face value, money paid, adjusted, redeemed, voided and balance")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
                  origin: FromQuery[CouponOrigin | None] = None, status: FromQuery[CouponStatus | None] = None,
-                 holder_id: FromQuery[UUID | None] = None, code: FromQuery[str | None] = None,
+                 holder_id: FromQuery[UUID | None] = None, code: CodeFilter = None,
                  usable_only: FromQuery[bool] = False, page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_COUPONS)
@@ -89,7 +91,7 @@ class CouponController(Controller):
          summary="The coupon list as CSV (same filters)")
     def export(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
                origin: FromQuery[CouponOrigin | None] = None, status: FromQuery[CouponStatus | None] = None,
-               holder_id: FromQuery[UUID | None] = None, code: FromQuery[str | None] = None,
+               holder_id: FromQuery[UUID | None] = None, code: CodeFilter = None,
                usable_only: FromQuery[bool] = False, after: After = None) -> Response[str]:
         caller.require(Permission.VIEW_COUPONS)
         fresh(backoffice, "coupons", after)

@@ -3,17 +3,17 @@ outbounds, technicians' requests (my parts) and work orders."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from application.caller import Caller
 from domain.access import Permission
 from domain.base import NotFoundError, PermissionDeniedError
 from domain.organisation import WarehouseKind
-from domain.parts import PartCategory
+from domain.parts import OutboundState, PartCategory, PurchaseStatus, QuoteStatus, RequestStatus, SaleStatus
 from interfaces.http.controllers import (
     After,
     CallerDep,
@@ -42,6 +42,8 @@ from interfaces.http.schemas import (
 from projections import parts
 
 READ_MODEL = "parts"
+SearchText = Annotated[str | None, QueryParameter(max_length=100, description="Part number or name contains")]
+WorkOrderStatus = Literal["open", "completed"]
 
 
 def _office(caller: Caller) -> None:
@@ -103,7 +105,7 @@ class PartController(Controller):
                                                           data.reason, idempotency_key))
 
     @get("/", operation_id="ListParts", sync_to_thread=True, summary="The parts catalogue")
-    def list_all(self, caller: CallerDep, backoffice: OfficeDep, text: FromQuery[str | None] = None,
+    def list_all(self, caller: CallerDep, backoffice: OfficeDep, text: SearchText = None,
                  category: FromQuery[PartCategory | None] = None, page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         caller.require(Permission.VIEW_PARTS)
@@ -193,11 +195,11 @@ class PurchaseOrderController(Controller):
 
     @get("/", operation_id="ListPurchaseOrders", sync_to_thread=True, summary="Parts purchase orders")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
-                 status: FromQuery[str | None] = None, page: Page = 1, page_size: PageSize = 50,
+                 status: FromQuery[PurchaseStatus | None] = None, page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         _office(caller)
         return _list(backoffice, caller, "purchase_order", after, page, page_size, company_id=company_id,
-                     status=status)
+                     status=status and str(status))
 
     @get("/{order_id:uuid}", operation_id="GetPurchaseOrder", sync_to_thread=True,
          summary="One purchase order with its lines and what was received")
@@ -228,10 +230,11 @@ class PartsQuoteController(Controller):
 
     @get("/", operation_id="ListPartsQuotes", sync_to_thread=True, summary="Parts quotes")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
-                 status: FromQuery[str | None] = None, page: Page = 1, page_size: PageSize = 50,
+                 status: FromQuery[QuoteStatus | None] = None, page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         _office(caller)
-        return _list(backoffice, caller, "parts_quote", after, page, page_size, company_id=company_id, status=status)
+        return _list(backoffice, caller, "parts_quote", after, page, page_size, company_id=company_id,
+                     status=status and str(status))
 
     @get("/{quote_id:uuid}", operation_id="GetPartsQuote", sync_to_thread=True, summary="One parts quote")
     def get_one(self, quote_id: FromPath[UUID], caller: CallerDep, backoffice: OfficeDep,
@@ -274,10 +277,11 @@ class PartsSaleController(Controller):
     @get("/", operation_id="ListPartsSales", sync_to_thread=True,
          summary="Parts sales with channel, total, receivable, received and outstanding")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
-                 status: FromQuery[str | None] = None, page: Page = 1, page_size: PageSize = 50,
+                 status: FromQuery[SaleStatus | None] = None, page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         _office(caller)
-        return _list(backoffice, caller, "parts_sale", after, page, page_size, company_id=company_id, status=status)
+        return _list(backoffice, caller, "parts_sale", after, page, page_size, company_id=company_id,
+                     status=status and str(status))
 
     @get("/{sale_id:uuid}", operation_id="GetPartsSale", sync_to_thread=True, summary="One parts sale")
     def get_one(self, sale_id: FromPath[UUID], caller: CallerDep, backoffice: OfficeDep,
@@ -299,11 +303,11 @@ class PartsOutboundController(Controller):
     @get("/", operation_id="ListPartsOutbounds", sync_to_thread=True,
          summary="Parts outbounds; status=waiting is the warehouse keeper's list")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
-                 warehouse_id: FromQuery[UUID | None] = None, status: FromQuery[str | None] = None,
+                 warehouse_id: FromQuery[UUID | None] = None, status: FromQuery[OutboundState | None] = None,
                  page: Page = 1, page_size: PageSize = 50, after: After = None) -> dict[str, Any]:
         _office(caller)
         return _list(backoffice, caller, "parts_outbound", after, page, page_size, company_id=company_id,
-                     warehouse_id=warehouse_id, status=status)
+                     warehouse_id=warehouse_id, status=status and str(status))
 
     @get("/{outbound_id:uuid}", operation_id="GetPartsOutbound", sync_to_thread=True, summary="One parts outbound")
     def get_one(self, outbound_id: FromPath[UUID], caller: CallerDep, backoffice: OfficeDep,
@@ -342,11 +346,11 @@ class PartsRequestController(Controller):
     @get("/", operation_id="ListPartsRequests", sync_to_thread=True,
          summary="Technicians' parts requests (a technician sees their own: my parts)")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
-                 status: FromQuery[str | None] = None, page: Page = 1, page_size: PageSize = 50,
+                 status: FromQuery[RequestStatus | None] = None, page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         own = _own_technician(caller)
         return _list(backoffice, caller, "parts_request", after, page, page_size, company_id=company_id,
-                     status=status, technician_id=own)
+                     status=status and str(status), technician_id=own)
 
     @get("/{request_id:uuid}", operation_id="GetPartsRequest", sync_to_thread=True,
          summary="One request with its lines and every step of its path (purchase, receipt, outbound, shipment)")
@@ -385,11 +389,11 @@ class WorkOrderController(Controller):
     @get("/", operation_id="ListWorkOrders", sync_to_thread=True,
          summary="Work orders (a technician sees their own)")
     def list_all(self, caller: CallerDep, backoffice: OfficeDep, company_id: FromQuery[UUID | None] = None,
-                 status: FromQuery[str | None] = None, page: Page = 1, page_size: PageSize = 50,
+                 status: FromQuery[WorkOrderStatus | None] = None, page: Page = 1, page_size: PageSize = 50,
                  after: After = None) -> dict[str, Any]:
         own = _own_technician(caller)
         return _list(backoffice, caller, "work_order", after, page, page_size, company_id=company_id,
-                     status=status, technician_id=own)
+                     status=status and str(status), technician_id=own)
 
     @get("/{work_order_id:uuid}", operation_id="GetWorkOrder", sync_to_thread=True,
          summary="One work order with the parts it used")

@@ -169,6 +169,15 @@ CASES = [
     Case("group-by-unknown", "GET", "/machines/counts", 422, "invalid-value", query(group_by="colour")),
     Case("group-by-twice", "GET", "/machines/counts", 422, "invalid-value", query(group_by="model,model")),
     Case("group-by-bad-characters", "GET", "/machines/counts", 400, INVALID, query(group_by="Company;drop")),
+    # A NUL in a free-text filter was a 500 on PostgreSQL (its text cannot hold one), a value of
+    # 50,000 characters one on SQLite (LIKE pattern too complex): found by tests/e2e/test_fuzz.py.
+    Case("nul-in-serial-filter", "GET", "/machines", 400, INVALID, query(serial="SY\x00215")),
+    Case("nul-in-name-filter", "GET", "/customers/export", 400, INVALID, query(name="Hefei\x00")),
+    Case("nul-in-coupon-code-filter", "GET", "/coupons", 400, INVALID, query(code="CP\x00")),
+    Case("nul-in-parts-status-filter", "GET", "/parts-outbounds", 400, INVALID, query(status="open\x00")),
+    Case("control-character-in-text-filter", "GET", "/parts", 400, INVALID, query(text="pump\x1b[0m")),
+    Case("query-value-too-long", "GET", "/parts", 400, INVALID, query(text="A" * 60_000)),
+    Case("coupon-code-filter-too-long", "GET", "/coupons", 400, INVALID, query(code="C" * 41)),
     # ---------------------------------------------------------- paths
     Case("bad-uuid-in-path", "POST", "/users/not-a-uuid/grant-role", 404, "no-such-route",
          body(lambda d: {"role": "auditor"})),
