@@ -27,6 +27,7 @@ from domain import ids
 from domain.base import Context, DealerAggregate, DomainError, NotFoundError, PermissionDeniedError
 from domain.commands import CommandRecord
 from domain.organisation import Company
+from domain.parts import PartStock
 from domain.receivables import Debt
 
 A = TypeVar("A", bound=DealerAggregate)
@@ -46,13 +47,14 @@ class IronLedger(Application):
     """The event store. ``name`` fixes the table names for ever (``ironledger_events``,
     ``ironledger_snapshots``).
 
-    A debt gains an event every day it is overdue (the penalty accrual): every
-    ``SNAPSHOT_EVERY`` events a snapshot of it is kept, so loading it reads the snapshot
-    and the few events after it, not years of history."""
+    A debt gains an event every day it is overdue (the penalty accrual), and the stock of a
+    part in a warehouse one with every movement: every ``SNAPSHOT_EVERY`` events a snapshot
+    of either is kept, so loading it reads the snapshot and the few events after it, not
+    years of history."""
 
     name = "ironledger"
     SNAPSHOT_EVERY = 50
-    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Debt: SNAPSHOT_EVERY}
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Debt: SNAPSHOT_EVERY, PartStock: SNAPSHOT_EVERY}
 
     def _take_snapshots(self, processing_event: Any) -> None:
         # A snapshot is a cache taken after the command was committed: failing to take

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from application.ledger import IronLedger
 from domain import ids
+from domain.parts import PartCategory, PartStock
 from domain.receivables import Debt
 from domain.snapshots import tag, untag
 from tests.integration.test_receivables import (  # noqa: F401  (fixtures)
@@ -50,6 +51,22 @@ def test_a_long_overdue_debt_loads_from_its_snapshot_as_it_replays(office, clock
     assert vars(after) == vars(replayed(office, debt_id))
     row = receivable(office, people.sun, contract, clock.day)
     assert row["received"] == Decimal("141185.94")   # 80,000 + 2 × 25,592.97 + 10,000
+
+
+def test_a_busy_parts_stock_loads_from_its_snapshot_as_it_replays(office, group, people):
+    """Sixty purchases received into one warehouse, then half of them sold: more than two
+    snapshots' worth of movements on one stock."""
+    part = office.parts.register_part(people.chen, "OF-S1", "Oil filter", "pc", PartCategory.FILTER,
+                                      Decimal("50.00"), Decimal("80.00")).body["part_id"]
+    for _ in range(60):
+        order = office.parts.create_purchase_order(people.chen, group.hefei, "Sany", group.hefei_parts,
+                                                   [(UUID(part), 2, None)]).body["order_id"]
+        office.parts.receive_purchase(group.keeper_hefei, UUID(order), {1: 2})
+    stock_id = ids.part_stock_id(UUID(part), group.hefei_parts)
+    assert snapshot_versions(office, stock_id)
+    loaded = office.commands.find(stock_id, PartStock)
+    assert vars(loaded) == vars(replayed(office, stock_id))
+    assert (loaded.on_hand, loaded.pending_in, loaded.version) == (120, 0, 121)
 
 
 class Colour(StrEnum):
