@@ -28,7 +28,7 @@ def require_money(value: Decimal | str | int, field: str, *, positive: bool = Fa
         raise InvalidValueError(f"{field} is larger than {MAX_AMOUNT}.", field=field)
     if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
         raise InvalidValueError(f"{field} has more than two decimal places (fen).", field=field)
-    return amount.quantize(FEN)
+    return amount.quantize(FEN) if amount else ZERO   # never "-0.00"
 
 
 def round_fen(amount: Decimal) -> Decimal:
