@@ -7,6 +7,7 @@ un-approval (``application.sales``); redemption rides on ``RecordReceipt``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -157,3 +158,18 @@ def coupon_summary(coupon: Coupon) -> dict[str, Any]:
             "origin": str(coupon.origin), "status": str(coupon.status), "face_value": coupon.face_value,
             "balance": coupon.balance, "redeemed": coupon.redeemed,
             "valid_from": coupon.valid_from, "valid_until": coupon.valid_until}
+
+
+def coupons_to_redeem(runner: CommandRunner, caller: Caller,
+                      coupons: Sequence[tuple[str, Decimal]]) -> list[tuple[Coupon, Decimal]]:
+    """The coupons a receipt names (code, amount), as loaded for it; a code unknown or of a
+    company outside the caller's scope is not found. The coupon's own rules (holder, company,
+    validity, balance) are checked when it is redeemed."""
+    used = []
+    for code, amount in coupons:
+        coupon = runner.find(ids.coupon_id(code), Coupon)
+        if coupon is None or not caller.sees(coupon.company_id):
+            raise NotFoundError(f"Coupon {ids.normalise_key(code)} does not exist.", code="coupon-not-found")
+        used.append((coupon, amount))
+    return used
+

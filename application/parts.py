@@ -16,11 +16,12 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from application.caller import Caller
+from application.coupons import coupons_to_redeem
 from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
 from domain.access import Permission
 from domain.base import Context, DealerAggregate, InvalidValueError, NotFoundError
-from domain.coupons import Coupon, CouponUse
+from domain.coupons import CouponUse
 from domain.customers import Customer
 from domain.organisation import Company, Warehouse, WarehouseKind
 from domain.parts import (
@@ -56,15 +57,21 @@ class _Stocks:
         self.touched: dict[UUID, PartStock] = {}
 
     def of(self, warehouse: Warehouse, parts: Iterable[Part]) -> dict[UUID, PartStock]:
-        found = {}
-        for part in parts:
-            stock_id = ids.part_stock_id(part.id, warehouse.id)
-            stock = self.touched.get(stock_id) or self.runner.find(stock_id, PartStock)
-            if stock is None:
-                stock = PartStock.open(self.ctx, part, warehouse)
-            self.touched[stock_id] = stock
-            found[part.id] = stock
-        return found
+        return {part.id: self.one(part.id, warehouse.id, part, warehouse) for part in parts}
+
+    def one(self, part_id: UUID, warehouse_id: UUID, part: Part | None = None,
+            warehouse: Warehouse | None = None) -> PartStock:
+        """The stock of a part in a warehouse, opened if it has none yet (the part and the
+        warehouse are read only then, when not given)."""
+        stock_id = ids.part_stock_id(part_id, warehouse_id)
+        stock = self.touched.get(stock_id) or self.runner.find(stock_id, PartStock)
+        if stock is None:
+            part = part or self.runner.find(part_id, Part)
+            if part is None:
+                raise part_not_found(part_id)
+            stock = PartStock.open(self.ctx, part, warehouse or self.runner.get(warehouse_id, Warehouse, "Warehouse"))
+        self.touched[stock_id] = stock
+        return stock
 
     def __iter__(self):
         # A stock opened for this command but left unmoved (e.g. a part of a request not yet
@@ -76,16 +83,8 @@ def load_part_stocks(runner: CommandRunner, ctx: Context,
                      keys: Iterable[tuple[UUID, UUID]]) -> dict[tuple[UUID, UUID], PartStock]:
     """The parts stocks (by part and warehouse) a contract's accessory lines move, opened
     on first use."""
-    found = {}
-    for part_id, warehouse_id in keys:
-        stock = runner.find(ids.part_stock_id(part_id, warehouse_id), PartStock)
-        if stock is None:
-            part = runner.find(part_id, Part)
-            if part is None:
-                raise part_not_found(part_id)
-            stock = PartStock.open(ctx, part, runner.get(warehouse_id, Warehouse, "Warehouse"))
-        found[(part_id, warehouse_id)] = stock
-    return found
+    stocks = _Stocks(runner, ctx)
+    return {(part_id, warehouse_id): stocks.one(part_id, warehouse_id) for part_id, warehouse_id in keys}
 
 
 class PartsService:
@@ -270,12 +269,7 @@ class PartsService:
         def handle(ctx: Context) -> Outcome:
             sale = self.runner.get_in_scope(caller, sale_id, PartsSale, f"Parts sale {sale_id}")
             receipt_id = uuid4()
-            used: list[tuple[Coupon, Decimal]] = []
-            for code, coupon_amount in coupons:
-                coupon = self.runner.find(ids.coupon_id(code), Coupon)
-                if coupon is None or not caller.sees(coupon.company_id):
-                    raise NotFoundError(f"Coupon {ids.normalise_key(code)} does not exist.", code="coupon-not-found")
-                used.append((coupon, coupon_amount))
+            used = coupons_to_redeem(self.runner, caller, coupons)
             if used and sale.customer_id is None:
                 raise InvalidValueError(f"Parts sale {sale.number} is to a walk-in customer; coupons are used by "
                                         "the registered customer who holds them.", field="coupons")
@@ -383,10 +377,8 @@ class PartsService:
             if unknown := set(prices) - {line.line_no for line in request.lines}:
                 raise InvalidValueError(f"Parts request {request.number} has no line {min(unknown)}.",
                                         field="unit_prices")
-            priced = tuple(PartLine(line.line_no, line.part_id, line.part_no, line.name, line.quantity,
-                                    prices.get(line.line_no, line.unit_price)) for line in request.lines)
-            _, priced = self._lines([(line.part_id, line.quantity, line.unit_price) for line in priced],
-                                    use_sale_price=False)
+            _, priced = self._lines([(line.part_id, line.quantity, prices.get(line.line_no, line.unit_price))
+                                     for line in request.lines], use_sale_price=False)
             order = PurchaseOrder.place(ctx, uuid4(), company, supplier or "", warehouse, priced,
                                         stocks.of(warehouse, parts), request)
             request.handle_by_purchase(ctx, path, order)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from application.caller import Caller
+from application.coupons import coupons_to_redeem
 from application.ledger import CommandResult, CommandRunner, Outcome
 from domain import ids
 from domain.access import Permission
@@ -84,7 +85,7 @@ class ReceivableService:
 
         def record(ctx: Context, debt: Debt) -> list[DealerAggregate]:
             receipt_id = uuid4()
-            used = self._coupons_for(caller, debt, coupons)
+            used = coupons_to_redeem(self.runner, caller, coupons)
             debt.record_receipt(ctx, receipt_id, amount, value_date, method, reference, allocate_to, penalty_last,
                                 [CouponUse(c.id, c.code, a) for c, a in used])
             if used:
@@ -100,16 +101,6 @@ class ReceivableService:
                    **({"coupons": [list(c) for c in coupons]} if coupons else {})}
         return self._act(caller, "RecordReceipt", Permission.RECORD_RECEIPTS, contract_id, request, record,
                          idempotency_key, extra=recorded, status_code=201)
-
-    def _coupons_for(self, caller: Caller, debt: Debt,
-                     coupons: Sequence[tuple[str, Decimal]]) -> list[tuple[Coupon, Decimal]]:
-        used = []
-        for code, coupon_amount in coupons:
-            coupon = self.runner.find(ids.coupon_id(code), Coupon)
-            if coupon is None or not caller.sees(coupon.company_id):
-                raise NotFoundError(f"Coupon {ids.normalise_key(code)} does not exist.", code="coupon-not-found")
-            used.append((coupon, coupon_amount))
-        return used
 
     def _restore_coupons(self, ctx: Context, debt: Debt, receipt_id: UUID) -> list[DealerAggregate]:
         """A rejected or reversed receipt gives back what it took from coupons (same transaction)."""

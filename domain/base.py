@@ -130,7 +130,7 @@ class PermissionDeniedError(DomainError):
     status = 403
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def require_text(value: str, field: str, max_length: int = 200) -> str:
@@ -139,7 +139,7 @@ def require_text(value: str, field: str, max_length: int = 200) -> str:
     text = (value or "").strip()
     if not text:
         raise InvalidValueError(f"{field} must not be empty.", field=field)
-    if _CONTROL.search(text):
+    if CONTROL_CHARACTERS.search(text):
         raise InvalidValueError(f"{field} contains a control character; type it again as plain text.",
                                 field=field)
     if len(text) > max_length:

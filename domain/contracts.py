@@ -600,8 +600,11 @@ class Contract(DealerAggregate, ApprovalFlow):
     def part_stocks_needed(self, outbound_no: int | None = None) -> set[tuple[UUID, UUID]]:
         """(part, warehouse) of the stocked accessory lines of one outbound, or of every
         outbound not yet dispatched: what a command must load to move them."""
-        outbounds = ([self.outbounds[outbound_no]] if outbound_no in self.outbounds else []) if outbound_no else [
-            o for o in self.outbounds.values() if o.status in (OutboundStatus.OPEN, OutboundStatus.REVIEWED)]
+        if outbound_no is not None:
+            outbounds = [self.outbounds[outbound_no]] if outbound_no in self.outbounds else []
+        else:
+            outbounds = [o for o in self.outbounds.values()
+                         if o.status in (OutboundStatus.OPEN, OutboundStatus.REVIEWED)]
         return {(line.part_id, line.warehouse_id) for o in outbounds for line in self._stocked(o)}  # type: ignore[misc]
 
     # ------------------------------------------------------------ delivery commands

@@ -7,7 +7,6 @@ Errors are RFC 9457 problem+json: ``type`` is a stable URI ending in the code,
 from __future__ import annotations
 
 import logging
-import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,7 +27,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from application.access import AuthenticationError
 from application.caller import READ_ONLY_MAY, Caller
 from application.ledger import ReadOnlyCallerError
-from domain.base import DomainError
+from domain.base import CONTROL_CHARACTERS, DomainError
 from interfaces.composition import BackOffice
 
 log = logging.getLogger("ironledger.http")
@@ -141,7 +140,6 @@ class RequireJSON:
 
 
 QUERY_VALUE_MAX = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # what a body's plain text may not hold
 
 
 class PlainQuery:
@@ -157,9 +155,9 @@ class PlainQuery:
         query = scope.get("query_string") if scope["type"] == "http" else None
         if query:
             errors = []
-            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True, errors="replace"):
-                if _CONTROL.search(name) or _CONTROL.search(value):
-                    errors.append({"key": _CONTROL.sub("?", name)[:100], "source": "query",
+            for name, value in parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True, errors="replace"):
+                if CONTROL_CHARACTERS.search(name) or CONTROL_CHARACTERS.search(value):
+                    errors.append({"key": CONTROL_CHARACTERS.sub("?", name)[:100], "source": "query",
                                    "message": "control characters (such as NUL) are not allowed"})
                 elif len(value) > QUERY_VALUE_MAX:
                     errors.append({"key": name[:100], "source": "query",
