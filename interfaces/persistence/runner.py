@@ -4,7 +4,10 @@ The subscription is ours, the same on both stores (the library has none for
 SQLite, and its PostgreSQL one waits on LISTEN/NOTIFY with no timeout):
 
 - read the log after the read model's position, in batches;
-- apply a batch and advance the position in one transaction of the view database;
+- apply a batch and advance the position in one transaction of the view database
+  (every notification is read: the log is never filtered by topic text, since an
+  event of a moved class is stored under its old topic — the projection decides by
+  the class the topic resolves to, ``Projection.handler``);
 - when caught up, sleep until woken: by a save in this process, by a PostgreSQL
   NOTIFY from another process, or at the latest after ``poll_seconds`` — so a
   lost notification delays a read model by one poll interval, never for ever.
@@ -114,15 +117,19 @@ class ProjectionRunner:
                                                                inclusive_of_start=False)
             if not notifications:
                 return 0
-            raw = getattr(self.projection, "raw", False)
-            if raw:
+            if getattr(self.projection, "raw", False):
                 self.projection.begin_batch()  # type: ignore[attr-defined]
-            for notification in notifications:
-                if raw:
+                for notification in notifications:
                     self.projection.apply_raw(cur, notification)  # type: ignore[attr-defined]
-                elif self.projection.handles(notification.topic):
-                    event = self.mapper.to_domain_event(notification)
-                    self.projection.apply(cur, event, notification.topic)
+            else:
+                # By the class each stored topic resolves to (an old topic of a moved class too),
+                # never by its text; one dict lookup per event once a topic has been met.
+                handler = self.projection.handler
+                to_domain_event = self.mapper.to_domain_event
+                for notification in notifications:
+                    apply = handler(notification.topic)
+                    if apply is not None:
+                        apply(cur, to_domain_event(notification))
             if crash_before_commit is not None:
                 crash_before_commit()
             self.views.advance(cur, self.name, start, notifications[-1].id)
