@@ -21,8 +21,10 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from application.caller import Caller
-from application.history import HistoryService
+from application.history import HistoryEvent, HistoryService
 from application.ledger import CommandRunner
 from domain import ids
 from domain.access import Permission, Position, User
@@ -60,6 +62,38 @@ KINDS: dict[str, tuple[type[DealerAggregate], Callable[[str], UUID]]] = {
     "work-order": (WorkOrder, UUID),
 }
 _SECRET = ("password", "secret", "token")
+
+
+class AuditHistory(msgspec.Struct, kw_only=True):
+    """Every event of an object, in order (``AuditService.history_of`` as a type)."""
+
+    kind: str
+    key: str
+    aggregate_id: UUID
+    version: int
+    events: list[HistoryEvent]
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> AuditHistory:
+        return cls(**{**found, "events": [HistoryEvent(**e) for e in found["events"]]})
+
+
+class StateAsOf(msgspec.Struct, kw_only=True):
+    """An object as it was at a version (``AuditService.state_as_of`` as a type): its fields as plain values."""
+
+    kind: str
+    key: str
+    aggregate_id: UUID
+    version: int
+    latest_version: int
+    as_of_event: str
+    recorded_at: datetime
+    business_date: date | None
+    state: dict[str, Any]
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> StateAsOf:
+        return cls(**found)
 
 
 class AuditService:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+
+import msgspec
 
 from application.caller import SYSTEM_ACTOR, Caller
 from application.ledger import CommandRunner
@@ -14,6 +17,47 @@ from domain.base import DealerAggregate, NotFoundError
 from domain.contracts import Contract
 from domain.machines import MachineUnit
 from domain.receivables import Debt
+
+class HistoryEvent(msgspec.Struct, kw_only=True):
+    """One event of an aggregate's history, as an auditor reads it."""
+
+    version: int
+    event: str
+    business_date: date | None
+    recorded_at: datetime
+    actor_id: UUID
+    actor: str
+    company_id: UUID | None
+    command_id: UUID | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class MachinePassage(msgspec.Struct, kw_only=True):
+    """One contract a machine passed through: when it was reserved or swapped in, and what became of it."""
+
+    contract_id: UUID
+    contract_number: str
+    reserved_on: date | None
+    swapped_in_on: date | None
+    dispatched_on: date | None
+    released_on: date | None
+    swapped_out_on: date | None
+    reason: str | None
+
+
+class MachineHistory(msgspec.Struct, kw_only=True):
+    serial_number: str
+    contracts: list[MachinePassage]
+    events: list[HistoryEvent]
+
+
+class AggregateHistory(msgspec.Struct, kw_only=True):
+    """Every event of a contract or of its receivable, in order."""
+
+    contract_id: UUID
+    events: list[HistoryEvent]
+
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor_id",
                 "company_id", "command_id", "business_date", "reason"}

@@ -10,8 +10,9 @@ notification log gives every read model one total order to follow.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 import logging
 from typing import Any, ClassVar, TypeVar
@@ -22,7 +23,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from application.caller import READ_ONLY_MAY, Caller
+from application.caller import Caller
+from application.handling import Answer, Command, CommandContext, HandlerSpec, Outcome, handlers_of
 from domain import ids
 from domain.base import Context, DealerAggregate, DomainError, NotFoundError, PermissionDeniedError
 from domain.commands import CommandRecord
@@ -40,7 +42,6 @@ class ReadOnlyCallerError(PermissionDeniedError):
 
 class ConcurrentChangeError(DomainError):
     code = "concurrent-change"
-    status = 409
 
 
 class IronLedger(Application):
@@ -68,18 +69,14 @@ class IronLedger(Application):
 @dataclass
 class CommandResult:
     status_code: int
-    body: dict[str, Any]
+    answer: Answer
     position: int | None
     replayed: bool = False
 
-
-@dataclass
-class Outcome:
-    """What a command handler decided: the aggregates to save and the answer."""
-
-    aggregates: Sequence[DealerAggregate]
-    body: dict[str, Any] = field(default_factory=dict)
-    status_code: int = 200
+    @property
+    def body(self) -> dict[str, Any]:
+        """The answer as JSON values (what the HTTP answer carries, less the position)."""
+        return msgspec.json.decode(_json.encode(self.answer))
 
 
 _json = msgspec.json.Encoder(decimal_format="string")
@@ -100,13 +97,15 @@ class CommandRunner:
 
     def __init__(self, ledger: IronLedger, today: Callable[[], date],
                  position_of: Callable[[UUID], int | None],
-                 on_recorded: Callable[[int], None] | None = None) -> None:
+                 on_recorded: Callable[[int], None] | None = None, secret_key: str = "") -> None:
         self.ledger = ledger
+        self.secret_key = secret_key
         self.today = today
         self.position_of = position_of
         self.on_recorded = on_recorded
         # Reference data (companies, warehouses, models) never changes once created.
         self._reference: dict[UUID, DealerAggregate] = {}
+        self._handlers: dict[type[Command], tuple[HandlerSpec, Callable[[CommandContext, Any], Outcome]]] = {}
 
     # ------------------------------------------------------------ reads for commands
     def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
@@ -138,15 +137,35 @@ class CommandRunner:
         return aggregate
 
     # ------------------------------------------------------------ the command
-    def run(self, caller: Caller, operation: str, request: Any, handler: Callable[[Context], Outcome],
-            idempotency_key: str | None = None, reason: str | None = None) -> CommandResult:
-        if caller.read_only and operation not in READ_ONLY_MAY:
+    def register(self, *services: object) -> None:
+        """Takes the handlers the services declare with ``@handles``: one per command type."""
+        for service in services:
+            for spec, method in handlers_of(service):
+                if spec.command in self._handlers:
+                    raise TypeError(f"{spec.command.__name__} has two handlers")
+                self._handlers[spec.command] = (spec, method)
+
+    def spec_of(self, command: type[Command]) -> HandlerSpec:
+        return self._handlers[command][0]
+
+    @property
+    def commands(self) -> list[type[Command]]:
+        return list(self._handlers)
+
+    def execute(self, caller: Caller, command: Command, idempotency_key: str | None = None) -> CommandResult:
+        spec, handler = self._handlers[type(command)]
+        operation = spec.command.operation()
+        if caller.read_only and not spec.command.allowed_to_auditors:
             raise ReadOnlyCallerError(f"{caller.username} audits: they read everything and record nothing "
                                       f"({operation} refused).")
+        if spec.permission is not None:
+            caller.require(spec.permission)
         record_id = ids.command_record_id(caller.user_id, idempotency_key) if idempotency_key else None
-        fingerprint = self._fingerprint(operation, request)
-        ctx = Context(actor_id=caller.user_id, command_id=uuid4(), business_date=self.today(),
-                      reason=(reason or "").strip() or None)
+        fingerprint = self._fingerprint(operation, command.fingerprint(self.secret_digest, caller.user_id))
+        ctx = CommandContext(caller, Context(actor_id=caller.user_id, command_id=uuid4(),
+                                             business_date=self.today(),
+                                             reason=(command.why or "").strip() or None),
+                             self, spec.status_code)
         # The first attempt needs no read of the command record: a retry is found
         # out when its record collides on save, or when the command is refused
         # because its first attempt already changed things (e.g. already transferred).
@@ -156,25 +175,25 @@ class CommandRunner:
         # succeeds on top of the winner's change.
         for attempt in range(1 + self.RETRIES_ON_CONFLICT):
             try:
-                outcome = handler(ctx)
+                outcome: Outcome = handler(ctx, command)
             except DomainError:
                 if record_id is not None:
-                    replay = self._replay(record_id, operation, fingerprint)
+                    replay = self._replay(record_id, spec, fingerprint)
                     if replay is not None:
                         return replay
                 raise
             to_save: list[DealerAggregate] = list(outcome.aggregates)
-            answer_json = _json.encode(outcome.body).decode()
+            answer_json = _json.encode(outcome.answer).decode()
             if record_id is not None:
                 assert idempotency_key is not None
-                to_save.append(CommandRecord.record(ctx, idempotency_key, operation, fingerprint,
+                to_save.append(CommandRecord.record(ctx.meta, idempotency_key, operation, fingerprint,
                                                     outcome.status_code, answer_json))
             try:
                 recordings = self.ledger.save(*to_save)
                 break
             except IntegrityError:
                 if record_id is not None:
-                    replay = self._replay(record_id, operation, fingerprint)
+                    replay = self._replay(record_id, spec, fingerprint)
                     if replay is not None:
                         return replay
                 conflict = self._conflict(to_save)
@@ -183,16 +202,15 @@ class CommandRunner:
         position = max((r.notification.id for r in recordings), default=None)
         if position is not None and self.on_recorded:
             self.on_recorded(position)
-        # The answer as JSON values, exactly as a replay will give it back.
-        return CommandResult(outcome.status_code, msgspec.json.decode(answer_json), position)
+        return CommandResult(outcome.status_code, outcome.answer, position)
 
-    def _replay(self, record_id: UUID, operation: str, fingerprint: str) -> CommandResult | None:
+    def _replay(self, record_id: UUID, spec: HandlerSpec, fingerprint: str) -> CommandResult | None:
         record = self.find(record_id, CommandRecord)
         if record is None:
             return None
-        record.check_same_request(operation, fingerprint)
-        return CommandResult(record.status_code, msgspec.json.decode(record.answer_json),
-                             self.position_of(record_id), replayed=True)
+        record.check_same_request(spec.command.operation(), fingerprint)
+        answer = msgspec.json.decode(record.answer_json, type=spec.command.answer_type)
+        return CommandResult(record.status_code, answer, self.position_of(record_id), replayed=True)
 
     @staticmethod
     def _conflict(aggregates: Sequence[DealerAggregate]) -> DomainError:
@@ -203,6 +221,12 @@ class CommandRunner:
                 return refusal
         return ConcurrentChangeError("Someone else changed the same record at the same moment; "
                                      "reload and try again.")
+
+    def secret_digest(self, secret: str) -> str:
+        """Stands for a password in an idempotency fingerprint: a keyed hash, so the
+        same key with another password is told apart, and the stored fingerprint
+        reveals nothing that could be tried offline without the server's key."""
+        return hmac.new(self.secret_key.encode(), b"password\0" + secret.encode(), hashlib.sha256).hexdigest()
 
     @staticmethod
     def _fingerprint(operation: str, request: Any) -> str:

@@ -61,6 +61,7 @@ import psycopg
 from psycopg import sql
 
 from bench.run import ADMIN_PASSWORD, ADMIN_URL, RAW_TABLE, SECRET, Report, raw_worker, run_parallel, with_dbname
+from application.organisation.commands import CreateCompany
 
 TARGET_DEBTS = 100_000
 TARGET_SECONDS = 60.0
@@ -92,7 +93,7 @@ def seed(office: Any, debts: int) -> tuple[UUID, list[UUID]]:
     from domain.base import Context
     from domain.receivables import Debt, DebtItem, ItemKind, PenaltyPolicy, PenaltyRate
 
-    company = UUID(office.organisation.create_company(SYSTEM, "ACCR", "Accrual Bench Machinery").body["company_id"])
+    company = UUID(office.execute(SYSTEM, CreateCompany(code="ACCR", name="Accrual Bench Machinery")).body["company_id"])
     policy = PenaltyPolicy.start(Context(SYSTEM_ACTOR, uuid4(), RATE_SET_ON), company,
                                  PenaltyRate(RATE_FROM, DAILY_RATE))
     office.ledger.save(policy)

@@ -58,6 +58,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 from psycopg import sql
+from application.organisation.commands import CreateCompany, CreateWarehouse, RegisterMachineModel
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("IRONLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -208,11 +209,11 @@ class Cluster:
             org = office.organisation
             warehouses = []
             for code, name in (("CRASHA", "Crash A"), ("CRASHB", "Crash B")):
-                company = org.create_company(SYSTEM, code, name).body["company_id"]
-                warehouses.append(org.create_warehouse(SYSTEM, uuid.UUID(company), "MAIN", f"{name} main",
-                                                       WarehouseKind.MAIN).body["warehouse_id"])
-            model = org.register_machine_model(SYSTEM, "SY215C", "SY215C excavator",
-                                               MachineType.EXCAVATOR).body["model_id"]
+                company = office.execute(SYSTEM, CreateCompany(code=code, name=name)).body["company_id"]
+                warehouses.append(office.execute(SYSTEM, CreateWarehouse(
+                    company_id=uuid.UUID(company), code="MAIN", name=f"{name} main", kind=WarehouseKind.MAIN)).body["warehouse_id"])
+            model = office.execute(SYSTEM, RegisterMachineModel(
+                code="SY215C", name="SY215C excavator", machine_type=MachineType.EXCAVATOR)).body["model_id"]
         finally:
             office.stop()
         return {"warehouse_a": warehouses[0], "warehouse_b": warehouses[1], "model_id": model}

@@ -46,6 +46,8 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from application.organisation.commands import CreateCompany, CreateWarehouse, RegisterMachineModel
+from application.stock.commands import ReceiveMachine
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("IRONLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -113,13 +115,16 @@ def app_worker(url: str, start_at: float, seconds: float, worker: int, seed: dic
         office = BackOffice(Settings(database_url=url, data_dir=Path(data_dir), secret_key=SECRET, pool_size=2))
         model, warehouse = uuid.UUID(seed["model_id"]), uuid.UUID(seed["warehouse_id"])
         tag = f"{'K' if with_key else 'A'}{worker}{uuid.uuid4().hex[:6]}"
-        office.stock.receive_machine(SYSTEM, f"{tag}-WARM", model, warehouse, MachineNature.PURCHASED_SAMPLE)
+        office.execute(SYSTEM, ReceiveMachine(
+            serial_number=f"{tag}-WARM", model_id=model, warehouse_id=warehouse,
+            nature=MachineNature.PURCHASED_SAMPLE))
         wait_until(start_at)
         done, stop = 0, start_at + seconds
         while time.time() < stop:
             key = f"{tag}-{done}" if with_key else None
-            office.stock.receive_machine(SYSTEM, f"{tag}-{done}", model, warehouse,
-                                         MachineNature.PURCHASED_SAMPLE, idempotency_key=key)
+            office.execute(SYSTEM, ReceiveMachine(
+                serial_number=f"{tag}-{done}", model_id=model, warehouse_id=warehouse,
+                nature=MachineNature.PURCHASED_SAMPLE), key)
             done += 1
         office.stop()
     return done, []
@@ -228,11 +233,11 @@ def seed(url: str, data_dir: Path) -> dict[str, str]:
 
     office = BackOffice(Settings(database_url=url, data_dir=data_dir, secret_key=SECRET, pool_size=2))
     office.access.ensure_administrator(ADMIN_PASSWORD)
-    company = office.organisation.create_company(SYSTEM, "BENCH", "Bench Machinery").body["company_id"]
-    warehouse = office.organisation.create_warehouse(SYSTEM, uuid.UUID(company), "MAIN", "Bench main",
-                                                     WarehouseKind.MAIN).body["warehouse_id"]
-    model = office.organisation.register_machine_model(SYSTEM, "SY215C", "SY215C excavator",
-                                                       MachineType.EXCAVATOR).body["model_id"]
+    company = office.execute(SYSTEM, CreateCompany(code="BENCH", name="Bench Machinery")).body["company_id"]
+    warehouse = office.execute(SYSTEM, CreateWarehouse(
+        company_id=uuid.UUID(company), code="MAIN", name="Bench main", kind=WarehouseKind.MAIN)).body["warehouse_id"]
+    model = office.execute(SYSTEM, RegisterMachineModel(
+        code="SY215C", name="SY215C excavator", machine_type=MachineType.EXCAVATOR)).body["model_id"]
     office.stop()
     return {"company_id": company, "warehouse_id": warehouse, "model_id": model}
 

@@ -96,9 +96,8 @@ class NotYourStepError(PermissionDeniedError):
     code = "not-your-approval-step"
 
 
-class SelfApprovalError(DomainError):
+class SelfApprovalError(PermissionDeniedError):
     code = "own-document"
-    status = 403
 
 
 class NotAwaitingApprovalError(DomainError):

@@ -92,7 +92,6 @@ class DomainError(Exception):
     """A business rule refused the command. ``code`` is stable for clients."""
 
     code = "rule-violated"
-    status = 409
 
     def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
@@ -106,28 +105,24 @@ class InvalidValueError(DomainError):
     """A value the business cannot accept (negative, empty, out of range)."""
 
     code = "invalid-value"
-    status = 422
 
 
 class NotFoundError(DomainError):
     """Unknown id, or an id outside the caller's data scope (never told apart)."""
 
     code = "not-found"
-    status = 404
 
 
 class AlreadyExistsError(DomainError):
     """A natural key (serial number, code, user name) is taken."""
 
     code = "already-exists"
-    status = 409
 
 
 class PermissionDeniedError(DomainError):
     """The caller's roles do not allow this act."""
 
     code = "forbidden"
-    status = 403
 
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -8,12 +8,11 @@ is no second store and no window between "done" and "remembered".
 from __future__ import annotations
 
 from domain import ids
-from domain.base import Context, DealerAggregate, DomainError
+from domain.base import Context, DealerAggregate, InvalidValueError
 
 
-class IdempotencyKeyReusedError(DomainError):
+class IdempotencyKeyReusedError(InvalidValueError):
     code = "idempotency-key-reused"
-    status = 422
 
 
 class CommandRecord(DealerAggregate):

@@ -73,14 +73,12 @@ class CouponCodeTakenError(AlreadyExistsError):
     code = "coupon-code-exists"
 
 
-class CouponBalanceError(DomainError):
+class CouponBalanceError(InvalidValueError):
     code = "coupon-balance"
-    status = 422
 
 
-class CouponValidityError(DomainError):
+class CouponValidityError(InvalidValueError):
     code = "coupon-not-valid"
-    status = 422
 
 
 class CouponVoidedError(DomainError):
@@ -91,14 +89,12 @@ class CouponUsedError(DomainError):
     code = "coupon-used"
 
 
-class CouponOtherCompanyError(DomainError):
+class CouponOtherCompanyError(InvalidValueError):
     code = "coupon-other-company"
-    status = 422
 
 
-class CouponHolderError(DomainError):
+class CouponHolderError(InvalidValueError):
     code = "coupon-holder"
-    status = 422
 
 
 MAX_CODE = 40

@@ -92,9 +92,8 @@ class ContactAlreadyLinkedError(DomainError):
     code = "contact-already-linked"
 
 
-class OtherCompanyError(DomainError):
+class OtherCompanyError(InvalidValueError):
     code = "other-company"
-    status = 422
 
 
 MAX_TAGS = 30

@@ -7,7 +7,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain import ids
-from domain.base import AlreadyExistsError, Context, DealerAggregate, DomainError, require_key, require_text
+from domain.base import AlreadyExistsError, Context, DealerAggregate, DomainError, InvalidValueError, require_key, require_text
 from domain.organisation import MachineModel, Warehouse
 
 
@@ -58,14 +58,12 @@ class MachineLockStateError(DomainError):
     code = "machine-lock-state"
 
 
-class SameWarehouseError(DomainError):
+class SameWarehouseError(InvalidValueError):
     code = "same-warehouse"
-    status = 422
 
 
-class WarehouseCannotHoldMachinesError(DomainError):
+class WarehouseCannotHoldMachinesError(InvalidValueError):
     code = "warehouse-cannot-hold-machines"
-    status = 422
 
 
 class MachineUnit(DealerAggregate):

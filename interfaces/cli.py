@@ -47,8 +47,8 @@ def worker(_: argparse.Namespace) -> None:
         signal.signal(sig, lambda *_: stop.set())
     from application.caller import SYSTEM
 
-    backoffice.start_projections()
-    backoffice.start_penalty_schedule(SYSTEM)
+    backoffice.workers.start_projections()
+    backoffice.workers.start_penalty_schedule(SYSTEM)
     print(f"projection worker running: {', '.join(backoffice.projections)}; penalty accrual daily at "
           f"{backoffice.settings.penalty_run_hour:02d}:00", flush=True)
     stop.wait()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,19 +23,21 @@ from application.parts import PartsService
 from application.approvals import ApprovalRuleService
 from application.delivery import DeliveryService
 from application.history import HistoryService
-from application.ledger import CommandRunner, IronLedger
+from application.caller import Caller
+from application.handling import Command
+from application.ledger import CommandResult, CommandRunner, IronLedger
 from application.organisation import OrganisationService
 from application.receivables import ReceivableService
 from application.sales import ContractService, CustomerService
 from application.stock import StockService
 from interfaces.persistence.bulk import BulkLoader
+from interfaces.persistence.read_side import ReadSide
 from interfaces.persistence.runner import ProjectionRunner, Wakeup
 from interfaces.persistence.views import PostgresViewDatabase, SQLiteViewDatabase, ViewDatabase
 from interfaces.settings import Settings
-from projections import receivables as receivables_view
+from interfaces.workers import PenaltyRun, Workers
 from projections.catalogue import ALL_PROJECTIONS
 
-log = logging.getLogger("ironledger")
 
 MAPPER_TOPIC = "interfaces.persistence.encoding:MsgspecMapper"
 RECORDER_TOPIC = "interfaces.persistence.postgres:OneTripPostgresApplicationRecorder"
@@ -100,9 +100,11 @@ class BackOffice:
         self.views: ViewDatabase = (
             PostgresViewDatabase(settings.database_url or "", settings.database_schema, settings.pool_size)
             if settings.uses_postgres else SQLiteViewDatabase(Path(settings.data_dir) / "views.sqlite3"))
-        self.commands = CommandRunner(self.ledger, today, self._position_of, on_recorded=self.wakeup.ring)
-        self.access = AccessService(self.commands, _token_secret(settings), settings.token_ttl_seconds)
-        self.organisation = OrganisationService(self.commands)
+        secret = _token_secret(settings)
+        self.commands = CommandRunner(self.ledger, today, self._position_of, on_recorded=self.wakeup.ring,
+                                      secret_key=secret)
+        self.access = AccessService(self.commands, secret, settings.token_ttl_seconds)
+        self.organisation = OrganisationService()
         self.stock = StockService(self.commands)
         self.approval_rules = ApprovalRuleService(self.commands)
         self.customers = CustomerService(self.commands)
@@ -123,93 +125,34 @@ class BackOffice:
         }
         for runner in self.projections.values():
             runner.prepare()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self.read_side = ReadSide(self.views, self.projections, self.ledger.recorder.max_notification_id,
+                                  settings.read_wait_seconds)
+        self.commands.register(self.access, self.organisation, self.stock, self.approval_rules, self.customers,
+                               self.coupons, self.contracts, self.deliveries, self.parts, self.receivables,
+                               self.collection)
+        self.accrue_penalties = PenaltyRun(self.receivables, self.read_side, self.projections["receivables"])
+        self.workers = Workers(settings, self.projections, self.wakeup,
+                               getattr(self.ledger.recorder, "channel_name", "ironledger_events"),
+                               self.accrue_penalties, today)
 
-    # ------------------------------------------------------------ read models
+    # ------------------------------------------------------------ commands and read models
+    def execute(self, caller: Caller, command: Command, idempotency_key: str | None = None) -> CommandResult:
+        """Gives a command as ``caller`` (the one door of the CLI, the demo and the workers)."""
+        return self.commands.execute(caller, command, idempotency_key)
+
     def read(self) -> AbstractContextManager[Any]:
-        return self.views.read()
+        return self.read_side.read()
 
     def wait_for(self, projection: str, position: int | None) -> bool:
-        if not position:
-            return True
-        return self.projections[projection].wait_for(position, self.settings.read_wait_seconds)
+        return self.read_side.wait_for(projection, position)
 
     def catch_up(self) -> None:
         """Brings every read model up to date in this thread (tests, CLI)."""
         for runner in self.projections.values():
             runner.catch_up()
 
-    def start_projections(self) -> None:
-        for runner in self.projections.values():
-            thread = threading.Thread(target=runner.run, name=f"projection-{runner.name}", daemon=True,
-                                      args=(self._stop, self.wakeup, self.settings.projection_poll_seconds))
-            thread.start()
-            self._threads.append(thread)
-        if self.settings.uses_postgres:
-            listener = threading.Thread(target=self._listen, name="projection-listener", daemon=True)
-            listener.start()
-            self._threads.append(listener)
-
-    def _listen(self) -> None:
-        """Wakes the runners on PostgreSQL NOTIFY from any process. If the connection
-        drops or a notification is lost, the runners' polling still catches up."""
-        channel = getattr(self.ledger.recorder, "channel_name", "ironledger_events")
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self.settings.database_url or "", autocommit=True) as conn:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self.wakeup.ring()
-            except psycopg.Error:
-                log.warning("lost the PostgreSQL notification connection; reconnecting")
-                self._stop.wait(1.0)
-
-    # ------------------------------------------------------------ the daily penalty run
-    def accrue_penalties(self, caller: Any, through: date) -> dict[str, int]:
-        """罚息计提 up to ``through`` for every receivable in the caller's scope that may owe
-        penalty. The receivables read model is brought up to the log first, so the list
-        of candidates misses nothing recorded before the run; each debt itself decides
-        (idempotently) what to charge."""
-        self.receivables.check_accrual(caller, through)
-        # Safe beside the read model's own runner: runners lock its position and take turns.
-        self.projections["receivables"].catch_up()
-        with self.read() as cur:
-            candidates = receivables_view.debts_to_accrue(cur, through, caller.scope)
-        return self.receivables.accrue_penalties(caller, through, candidates)
-
-    def run_penalty_schedule(self, caller: Any, check_every: float = 60.0) -> None:
-        """The worker's daily job: at start, then each new business day once the dealer's
-        clock passes ``penalty_run_hour``, accrue penalties through yesterday. Missed days
-        are caught up by the next run; a second process running it changes nothing."""
-        last: date | None = None
-        while not self._stop.is_set():
-            today = self.today()
-            if last != today and (last is None or self.settings.now().hour >= self.settings.penalty_run_hour):
-                yesterday = today - timedelta(days=1)
-                try:
-                    result = self.accrue_penalties(caller, yesterday)
-                    log.info("penalty accrual through %s: %s", yesterday, result)
-                    last = today
-                except Exception:
-                    log.exception("penalty accrual failed; trying again in %.0f s", check_every)
-            self._stop.wait(check_every)
-
-    def start_penalty_schedule(self, caller: Any, check_every: float = 60.0) -> None:
-        if not self.settings.run_penalty_accrual:
-            return
-        thread = threading.Thread(target=self.run_penalty_schedule, args=(caller, check_every),
-                                  name="penalty-accrual", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
     def stop(self) -> None:
-        self._stop.set()
-        self.wakeup.ring()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads.clear()
+        self.workers.stop()
         self.views.close()
         self.ledger.close()
 

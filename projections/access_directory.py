@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from uuid import UUID
 
-from domain.access import Position, User
+from domain.access import Position, Role, User
 from projections.base import Projection, handles
+from projections.rows import Row
 
 
 class AccessDirectoryProjection(Projection):
@@ -67,6 +70,27 @@ class AccessDirectoryProjection(Projection):
         if company_ids:
             cur.executemany("INSERT INTO access_position_companies (position_id, company_id) VALUES (%s, %s)",
                             [(position_id, c) for c in company_ids])
+
+
+class PositionRef(Row):
+    position_id: UUID
+    name: str
+
+
+class UserRow(Row):
+    user_id: UUID
+    username: str
+    display_name: str
+    created_on: date
+    roles: list[Role]
+    positions: list[PositionRef]
+
+
+class PositionRow(Row):
+    position_id: UUID
+    name: str
+    all_companies: bool
+    company_ids: list[UUID]
 
 
 def list_users(cur: Any) -> list[dict[str, Any]]:

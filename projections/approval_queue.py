@@ -7,10 +7,13 @@ scope at the moment they ask, so a role or position granted today shows today.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from msgspec import Meta
 
 from domain.access import Role, Scope
 from domain.approvals import (
@@ -19,9 +22,11 @@ from domain.approvals import (
     ApprovalRequested,
     ApprovalRule,
     ApprovalStepPassed,
+    DocumentType,
     StepScope,
 )
 from projections.base import Projection, handles, page_bounds, scope_filter
+from projections.rows import Row
 
 _json = msgspec.json.Encoder(decimal_format="string")
 
@@ -113,7 +118,10 @@ def list_my_approvals(cur: Any, scope: Scope, roles: frozenset[Role], user_id: U
     limit, offset = page_bounds(page, page_size)
     cur.execute(f"SELECT {_QUEUE} FROM {_QUEUE_FROM} WHERE {where} ORDER BY q.waiting_since, q.document_id"
                 " LIMIT %s OFFSET %s", [*params, limit, offset])
-    return cur.fetchall(), total
+    found = cur.fetchall()
+    for row in found:
+        row["waiting_since"] = _moment_text(row["waiting_since"])
+    return found, total
 
 
 def count_my_approvals(cur: Any, scope: Scope, roles: frozenset[Role], user_id: UUID,
@@ -122,7 +130,18 @@ def count_my_approvals(cur: Any, scope: Scope, roles: frozenset[Role], user_id: 
     cur.execute(f"SELECT q.company_id, c.code AS company_code, q.document_type, COUNT(*) AS waiting,"
                 f" MIN(q.waiting_since) AS oldest FROM {_QUEUE_FROM} WHERE {where}"
                 " GROUP BY q.company_id, c.code, q.document_type ORDER BY c.code, q.document_type", params)
-    return cur.fetchall()
+    found = cur.fetchall()
+    for row in found:
+        row["oldest"] = _moment_text(row["oldest"])
+    return found
+
+
+def _moment_text(value: Any) -> Any:
+    """A recorded moment as the answer has always given it: SQLite keeps the text it stored
+    ("...+00:00"), PostgreSQL a timestamptz, written as JSON writes it ("...Z")."""
+    if isinstance(value, datetime):
+        return msgspec.json.encode(value).decode().strip('"')
+    return value
 
 
 def list_rules(cur: Any, scope: Scope) -> list[dict[str, Any]]:
@@ -134,3 +153,56 @@ def list_rules(cur: Any, scope: Scope) -> list[dict[str, Any]]:
     for row in rows:
         row["bands"] = msgspec.json.decode(row.pop("bands_json"))
     return rows
+
+
+# ================================================================ typed rows
+Moment = Annotated[str, Meta(description="The UTC moment (ISO 8601).")]
+
+
+class ApprovalQueueRow(Row):
+    """A document waiting for the caller's decision, at its current step."""
+
+    document_id: UUID
+    document_type: DocumentType
+    document_label: str
+    company_id: UUID | None
+    company_code: str | None
+    amount: Decimal
+    submitted_by: UUID
+    submitted_by_name: str | None
+    submitted_on: date
+    step: int
+    steps_total: int
+    step_name: str
+    role: Role
+    step_scope: StepScope
+    waiting_since: Moment
+
+
+class ApprovalCountRow(Row):
+    company_id: UUID | None
+    company_code: str | None
+    document_type: DocumentType
+    waiting: int
+    oldest: Moment
+
+
+class ApprovalStepRow(Row):
+    name: str
+    role: Role
+    scope: StepScope
+
+
+class AmountBandRow(Row):
+    from_amount: Decimal
+    steps: list[ApprovalStepRow]
+
+
+class ApprovalRuleRow(Row):
+    rule_id: UUID
+    document_type: DocumentType
+    company_id: UUID | None
+    company_code: str | None
+    revision: int
+    set_on: date
+    bands: list[AmountBandRow]

@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import fields
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
+
+from msgspec import Meta
 
 import domain.access  # noqa: F401  (every aggregate's events are indexed, so every module is loaded)
 import domain.approvals  # noqa: F401
@@ -38,6 +40,7 @@ from domain.access import Scope
 from domain.base import DealerAggregate
 from domain.commands import CommandRecord
 from projections.base import Projection, handles, page_bounds, scope_filter
+from projections.rows import Row
 
 GENESIS = "0" * 64
 _SECRET = ("password", "secret", "token")     # never copied out of the log
@@ -166,3 +169,36 @@ class EventChainProjection(Projection):
             row = cur.fetchone()
             return row["link"] if row else GENESIS
         return self._head[1]
+
+
+# ================================================================ typed rows
+class AuditEventRow(Row):
+    """One fact of a command's trail (``command_trail``)."""
+
+    aggregate_id: UUID
+    version: int
+    event: str
+    recorded_at: Annotated[str, Meta(description="The UTC moment it was recorded (ISO 8601).")]
+    business_date: date
+    actor_id: UUID
+    actor: str | None
+    company_id: UUID | None
+    command_id: UUID
+    reason: str | None
+    summary: str
+
+
+class RollbackRow(Row):
+    """An un-approval or a sales swap (``rollbacks_and_swaps``), with how many facts it caused downstream."""
+
+    contract_id: UUID
+    event: str
+    business_date: date
+    recorded_at: Annotated[str, Meta(description="The UTC moment it was recorded (ISO 8601).")]
+    actor_id: UUID
+    actor: str | None
+    company_id: UUID | None
+    command_id: UUID
+    reason: str | None
+    summary: str
+    downstream_events: int

@@ -12,9 +12,10 @@ from uuid import UUID
 import msgspec
 
 from domain.access import Scope
-from domain.contracts import Contract, ContractLine
+from domain.contracts import Contract, ContractLine, ContractStatus, PaymentMethod, ScheduleMethod
 from domain.money import ZERO
 from projections.base import Projection, handles, page_bounds, visible_filter
+from projections.rows import Row
 
 _json = msgspec.json.Encoder(decimal_format="string")
 
@@ -208,3 +209,77 @@ def get_contract(cur: Any, scope: Scope, own_only: UUID | None, contract_id: UUI
                 " WHERE contract_id = %s ORDER BY line_no", (contract_id,))
     row["lines"] = [{**line, "substitute_allowed": bool(line["substitute_allowed"])} for line in cur.fetchall()]
     return row
+
+
+# ================================================================ typed rows
+class ContractRow(Row):
+    contract_id: UUID
+    number: str
+    status: ContractStatus
+    company_id: UUID
+    company_code: str | None
+    owner_id: UUID
+    salesperson: str | None
+    customer_id: UUID
+    customer_name: str | None
+    contact_id: UUID | None
+    machines_amount: Decimal
+    total_amount: Decimal
+    payment_method: PaymentMethod | None
+    down_payment: Decimal | None
+    warranty_deposit: Decimal | None
+    drafted_on: date
+    submitted_on: date | None
+    approved_on: date | None
+    last_change_on: date
+    last_reason: str | None
+
+
+class InstallmentTermsRow(Row):
+    months: int
+    annual_rate: Decimal
+    first_due_date: date
+    method: ScheduleMethod
+
+
+class AgreedAccessoryRow(Row):
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+
+class GrantedCouponRow(Row):
+    face_value: Decimal
+    quantity: int
+    note: str | None
+
+
+class ContractTermsRow(Row):
+    payment: PaymentMethod
+    down_payment: Decimal
+    installment: InstallmentTermsRow | None
+    warranty_deposit: Decimal
+    warranty_due_date: date | None
+    accessories: list[AgreedAccessoryRow]
+    coupons: list[GrantedCouponRow]
+
+
+class ContractLineRow(Row):
+    line_no: int
+    model_id: UUID
+    model_code: str
+    quantity: int
+    unit_price: Decimal
+    substitute_allowed: bool
+
+
+class ContractDetailRow(ContractRow):
+    terms: ContractTermsRow | None
+    lines: list[ContractLineRow]
+
+
+class ContractCountRow(Row):
+    company_id: UUID
+    company_code: str | None
+    status: ContractStatus
+    contracts: int

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.access import Scope
-from domain.coupons import Coupon
+from domain.coupons import Coupon, CouponOrigin, CouponStatus, HolderKind
 from projections.base import Projection, handles, page_bounds, scope_filter
 from projections.receivables import fen, yuan
+from projections.rows import Row
 
 
 class CouponsProjection(Projection):
@@ -234,3 +237,68 @@ def coupon_summary(cur: Any, scope: Scope, company_id: UUID | None = None) -> li
              "coupons": r["coupons"], "issued": yuan(r["face_fen"]), "amount_paid": yuan(r["paid_fen"]),
              "adjusted": yuan(r["adjusted_fen"]), "redeemed": yuan(r["redeemed_fen"]),
              "voided": yuan(r["voided_fen"]), "outstanding": yuan(r["balance_fen"])} for r in cur.fetchall()]
+
+
+# ================================================================ typed rows
+class CouponRow(Row):
+    """A coupon with its figures (yuan), as ``list_coupons``, ``get_coupon`` and the export answer it."""
+
+    coupon_id: UUID
+    code: str
+    company_id: UUID
+    company_code: str | None
+    origin: CouponOrigin
+    holder_kind: HolderKind
+    holder_id: UUID
+    holder_name: str | None
+    valid_from: date | None
+    valid_until: date | None
+    status: CouponStatus
+    promised_by: UUID | None
+    promised_by_name: str | None
+    contract_id: UUID | None
+    contract_number: str | None
+    note: str | None
+    issued_on: date
+    issue_reason: str | None
+    last_change_on: date
+    face_value: Decimal
+    amount_paid: Decimal
+    adjusted: Decimal
+    redeemed: Decimal
+    voided: Decimal
+    balance: Decimal
+
+
+class CouponUsageRow(Row):
+    """One change of a coupon (``coupon_usage``): issued, redeemed, restored, adjusted, details_changed,
+    voided, regranted."""
+
+    seq: int
+    day: date
+    kind: str
+    receipt_id: UUID | None
+    contract_id: UUID | None
+    contract_number: str | None
+    parts_sale_id: UUID | None
+    parts_sale_number: str | None
+    actor_id: UUID
+    actor_name: str | None
+    reason: str | None
+    amount: Decimal
+    balance_after: Decimal
+
+
+class CouponSummaryRow(Row):
+    """Per member company and origin (``coupon_summary``)."""
+
+    company_id: UUID
+    company_code: str | None
+    origin: CouponOrigin
+    coupons: int
+    issued: Decimal
+    amount_paid: Decimal
+    adjusted: Decimal
+    redeemed: Decimal
+    voided: Decimal
+    outstanding: Decimal

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from domain.access import Scope
-from domain.customers import Contact, Customer, CustomerTag, CustomerType
+from domain.customers import Contact, Customer, CustomerTag, CustomerType, PartyKind
 from projections.base import Projection, handles, like_contains, page_bounds, visible_filter
+from projections.rows import Row
 
 
 class CustomersProjection(Projection):
@@ -196,3 +198,65 @@ def list_customer_types(cur: Any) -> list[dict[str, Any]]:
 def list_customer_tags(cur: Any) -> list[dict[str, Any]]:
     cur.execute("SELECT tag_id, code, name FROM customer_tags ORDER BY code")
     return cur.fetchall()
+
+
+# ================================================================ typed rows
+class CustomerRow(Row):
+    customer_id: UUID
+    name: str
+    kind: PartyKind
+    customer_type_code: str
+    id_number: str | None
+    phone: str | None
+    address: str | None
+    company_id: UUID
+    company_code: str | None
+    owner_id: UUID
+    owner: str | None
+    registered_on: date
+    tags: list[str]
+
+
+class LinkedContactRow(Row):
+    """A contact linked to a customer: by a clerk, or by the approval of a contract naming them."""
+
+    contact_id: UUID
+    name: str
+    phone: str | None
+    title: str | None
+    linked_on: date
+    by_contract_id: UUID | None
+
+
+class CustomerDetailRow(CustomerRow):
+    contacts: list[LinkedContactRow]
+
+
+class CustomerCountRow(Row):
+    company_id: UUID
+    company_code: str | None
+    customers: int
+
+
+class ContactRow(Row):
+    contact_id: UUID
+    name: str
+    phone: str | None
+    title: str | None
+    company_id: UUID
+    company_code: str | None
+    owner_id: UUID
+    owner: str | None
+    registered_on: date
+
+
+class CustomerTypeRow(Row):
+    customer_type_id: UUID
+    code: str
+    name: str
+
+
+class CustomerTagRow(Row):
+    tag_id: UUID
+    code: str
+    name: str

@@ -8,13 +8,18 @@ so a contract's deliveries show each unit it ever had and what became of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
+
+import msgspec
+from msgspec import Meta
 
 from domain.access import Scope
 from domain.contracts import Contract, OutboundStatus
 from projections.base import Projection, handles, page_bounds, visible_filter
+from projections.rows import Row
 
 
 class MachineOnContract:
@@ -197,7 +202,18 @@ def _swaps(cur: Any, where: str, params: list[Any], limit: int | None = None,
                 " LEFT JOIN access_users u ON u.user_id = w.swapped_by"
                 f" WHERE {where} ORDER BY w.swapped_on, d.number, w.swap_no{page}",
                 [*params, *([limit, offset] if page else [])])
-    return cur.fetchall()
+    swaps = cur.fetchall()
+    for swap in swaps:
+        swap["recorded_at"] = _moment_text(swap["recorded_at"])
+    return swaps
+
+
+def _moment_text(value: Any) -> Any:
+    """A recorded moment as the answer has always given it: SQLite keeps the text it stored
+    ("...+00:00"), PostgreSQL a timestamptz, written as JSON writes it ("...Z")."""
+    if isinstance(value, datetime):
+        return msgspec.json.encode(value).decode().strip('"')
+    return value
 
 
 @dataclass(frozen=True)
@@ -252,3 +268,82 @@ def list_swaps(cur: Any, scope: Scope, own_only: UUID | None, swapped_from: date
     total = cur.fetchone()["n"]
     limit, offset = page_bounds(page, page_size)
     return _swaps(cur, where, params, limit, offset), total
+
+
+# ---------------------------------------------------------------- typed rows
+class OutboundMachineRow(Row):
+    """A unit picked for an outbound of the contract and what became of it."""
+
+    serial_number: str
+    machine_id: UUID
+    line_no: int
+    model_code: str
+    status: Annotated[str, Meta(description="picked, dispatched, released or swapped_out")]
+    picked_on: date
+    picked_by: str | None
+    dispatched_on: date | None
+    ended_on: date | None
+    end_reason: str | None
+
+
+class OutboundAccessoryLineRow(Row):
+    line_no: int
+    name: str
+    quantity: int
+    unit_price: Decimal
+    agreed_accessory_no: int | None
+
+
+class ContractOutboundRow(Row):
+    """An outbound of a contract, with its machines and accessory lines."""
+
+    outbound_no: int
+    status: OutboundStatus
+    opened_on: date
+    reviewed_on: date | None
+    reviewed_by: str | None
+    dispatched_on: date | None
+    dispatched_by: str | None
+    last_reason: str | None
+    machines: list[OutboundMachineRow]
+    accessory_lines: list[OutboundAccessoryLineRow]
+
+
+class MachineSwapRow(Row):
+    contract_id: UUID
+    contract_number: str
+    swap_no: int
+    line_no: int
+    old_serial: str
+    new_serial: str
+    swapped_on: date
+    swapped_by: str | None
+    reason: str
+    recorded_at: Annotated[str, Meta(description="When the swap was recorded (an ISO 8601 moment).")]
+
+
+class ContractDeliveriesRow(Row):
+    """A contract's outbounds with their machines and accessory lines, and its swaps."""
+
+    contract_id: UUID
+    number: str
+    company_id: UUID
+    outbounds: list[ContractOutboundRow]
+    swaps: list[MachineSwapRow]
+
+
+class DeliveryOutboundRow(Row):
+    """An outbound in the queues of finance (open) and the warehouse (reviewed)."""
+
+    contract_id: UUID
+    contract_number: str
+    outbound_no: int
+    status: OutboundStatus
+    company_id: UUID
+    company_code: str | None
+    customer_name: str | None
+    opened_on: date
+    reviewed_on: date | None
+    dispatched_on: date | None
+    machines: int
+    accessory_lines: int

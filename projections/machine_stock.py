@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from domain import ids
 from domain.access import Scope
 from domain.machines import MachineNature, MachineStatus, MachineUnit
 from projections.base import Projection, handles, page_bounds, scope_filter
+from projections.rows import Row
 
 
 class MachineStockProjection(Projection):
@@ -177,3 +179,36 @@ def get_machine(cur: Any, scope: Scope, machine_id: UUID) -> dict[str, Any] | No
     cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.machine_id = %s AND {where}", [machine_id, *params])
     row = cur.fetchone()
     return _shaped(row) if row is not None else None
+
+
+# ---------------------------------------------------------------- typed rows
+class MachineRow(Row):
+    machine_id: UUID
+    serial_number: str
+    model_id: UUID
+    model_code: str
+    company_id: UUID
+    company_code: str | None
+    warehouse_id: UUID
+    warehouse_code: str | None
+    warehouse_name: str | None
+    nature: MachineNature
+    status: MachineStatus
+    received_on: date
+    last_change_on: date
+    contract_id: UUID | None
+    contract_number: str | None
+    locked: bool
+
+
+class StockCountRow(Row, omit_defaults=True, kw_only=True):
+    """One group of a count: the values it is grouped by (only those asked for) and how many."""
+
+    company: UUID | None = None
+    company_code: str | None = None
+    warehouse: UUID | None = None
+    warehouse_code: str | None = None
+    model: str | None = None
+    status: MachineStatus | None = None
+    nature: MachineNature | None = None
+    machines: int

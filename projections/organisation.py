@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from domain.access import Scope
-from domain.organisation import Company, MachineModel, Warehouse
+from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
 from projections.base import Projection, handles, scope_filter
+from projections.rows import Row
 
 
 class OrganisationProjection(Projection):
@@ -40,6 +42,30 @@ class OrganisationProjection(Projection):
         cur.execute("INSERT INTO org_machine_models (model_id, code, name, machine_type, registered_on)"
                     " VALUES (%s, %s, %s, %s, %s)",
                     (e.originator_id, e.code, e.name, str(e.machine_type), e.business_date))
+
+
+class CompanyRow(Row):
+    company_id: UUID
+    code: str
+    name: str
+
+
+class WarehouseRow(Row):
+    warehouse_id: UUID
+    company_id: UUID
+    company_code: str | None
+    code: str
+    name: str
+    kind: WarehouseKind
+    technician_name: str | None
+    technician_id: UUID | None
+
+
+class MachineModelRow(Row):
+    model_id: UUID
+    code: str
+    name: str
+    machine_type: MachineType
 
 
 def list_companies(cur: Any, scope: Scope) -> list[dict[str, Any]]:

@@ -31,6 +31,9 @@ from domain.machines import MachineNature
 from domain.organisation import MachineType, WarehouseKind
 from interfaces.composition import BackOffice
 from interfaces.settings import Settings
+from application.stock.commands import ReceiveMachine
+from application.access.commands import CreatePosition, CreateUser
+from application.organisation.commands import CreateCompany, CreateWarehouse, RegisterMachineModel
 
 PG_ADMIN_URL = os.environ.get("IRONLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = [s.strip() for s in os.environ.get("IRONLEDGER_TEST_STORES", "sqlite,postgres").split(",") if s.strip()]
@@ -122,25 +125,34 @@ class Group:
 
 
 def seed_group(office: BackOffice) -> Group:
-    org, access = office.organisation, office.access
-    hefei = UUID(org.create_company(SYSTEM, "HF", "Hefei").body["company_id"])
-    chuzhou = UUID(org.create_company(SYSTEM, "CZ", "Chuzhou").body["company_id"])
-    hefei_main = UUID(org.create_warehouse(SYSTEM, hefei, "MAIN", "Hefei main", WarehouseKind.MAIN)
+    access = office.access
+    hefei = UUID(office.execute(SYSTEM, CreateCompany(code="HF", name="Hefei")).body["company_id"])
+    chuzhou = UUID(office.execute(SYSTEM, CreateCompany(code="CZ", name="Chuzhou")).body["company_id"])
+    hefei_main = UUID(office.execute(SYSTEM, CreateWarehouse(
+        company_id=hefei, code="MAIN", name="Hefei main", kind=WarehouseKind.MAIN))
                       .body["warehouse_id"])
-    hefei_yard = UUID(org.create_warehouse(SYSTEM, hefei, "YARD", "Hefei yard", WarehouseKind.MAIN)
+    hefei_yard = UUID(office.execute(SYSTEM, CreateWarehouse(
+        company_id=hefei, code="YARD", name="Hefei yard", kind=WarehouseKind.MAIN))
                       .body["warehouse_id"])
-    hefei_parts = UUID(org.create_warehouse(SYSTEM, hefei, "PARTS", "Hefei parts", WarehouseKind.PARTS)
+    hefei_parts = UUID(office.execute(SYSTEM, CreateWarehouse(
+        company_id=hefei, code="PARTS", name="Hefei parts", kind=WarehouseKind.PARTS))
                        .body["warehouse_id"])
-    chuzhou_main = UUID(org.create_warehouse(SYSTEM, chuzhou, "MAIN", "Chuzhou main", WarehouseKind.MAIN)
+    chuzhou_main = UUID(office.execute(SYSTEM, CreateWarehouse(
+        company_id=chuzhou, code="MAIN", name="Chuzhou main", kind=WarehouseKind.MAIN))
                         .body["warehouse_id"])
-    excavator = UUID(org.register_machine_model(SYSTEM, "SY215C", "SY215C excavator", MachineType.EXCAVATOR)
+    excavator = UUID(office.execute(SYSTEM, RegisterMachineModel(
+        code="SY215C", name="SY215C excavator", machine_type=MachineType.EXCAVATOR))
                      .body["model_id"])
-    access.create_position(SYSTEM, "Hefei", [hefei], all_companies=False)
-    access.create_user(SYSTEM, "keeper.hf", "Keeper Hefei", PASSWORD, [Role.WAREHOUSE_KEEPER],
-                       [ids.position_id("Hefei")])
-    access.create_user(SYSTEM, "keeper.all", "Keeper group", PASSWORD, [Role.WAREHOUSE_KEEPER],
-                       [ids.position_id("Whole group")])
-    access.create_user(SYSTEM, "sales.hf", "Sales Hefei", PASSWORD, [Role.SALESPERSON], [ids.position_id("Hefei")])
+    office.execute(SYSTEM, CreatePosition(name="Hefei", company_ids=[hefei], all_companies=False))
+    office.execute(SYSTEM, CreateUser(
+        username="keeper.hf", display_name="Keeper Hefei", password=PASSWORD, roles=[Role.WAREHOUSE_KEEPER],
+        position_ids=[ids.position_id("Hefei")]))
+    office.execute(SYSTEM, CreateUser(
+        username="keeper.all", display_name="Keeper group", password=PASSWORD, roles=[Role.WAREHOUSE_KEEPER],
+        position_ids=[ids.position_id("Whole group")]))
+    office.execute(SYSTEM, CreateUser(
+        username="sales.hf", display_name="Sales Hefei", password=PASSWORD, roles=[Role.SALESPERSON],
+        position_ids=[ids.position_id("Hefei")]))
 
     def caller(username: str) -> Caller:
         return access.authenticate(access.login(username, PASSWORD).access_token)
@@ -156,6 +168,6 @@ def group(backoffice: BackOffice) -> Group:
 
 def receive(office: BackOffice, group: Group, serial: str, warehouse: UUID | None = None,
             caller: Caller | None = None, key: str | None = None):
-    return office.stock.receive_machine(caller or group.keeper_group, serial, group.excavator,
-                                        warehouse or group.hefei_main, MachineNature.PURCHASED_SAMPLE,
-                                        idempotency_key=key)
+    return office.execute(caller or group.keeper_group, ReceiveMachine(
+        serial_number=serial, model_id=group.excavator, warehouse_id=warehouse or group.hefei_main,
+        nature=MachineNature.PURCHASED_SAMPLE), key)

@@ -27,7 +27,7 @@ from psycopg.conninfo import make_conninfo
 
 from application.audit import KINDS
 from application.caller import SYSTEM, Caller
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
 from domain import ids
 from domain.access import Role
 from domain.approvals import AmountBand, ApprovalStep, DocumentType
@@ -46,6 +46,36 @@ from tests.conftest import ADMIN_PASSWORD, PASSWORD, STORES, Group, make_setting
 from tests.integration.test_cli import environment  # noqa: F401  (fixture)
 from tests.integration.test_receivables import (  # noqa: F401  (fixtures)
     Clock, People, approve_sale, clock, group, office, pay, people)
+from application.organisation.commands import CreateWarehouse
+from application.stock.commands import TransferMachine
+from application.access.commands import ChangePassword, ChangePositionCompanies, CreatePosition, CreateUser, GrantRole
+from application.coupons.commands import IssueCoupon, VoidCoupon
+from application.delivery.commands import DispatchMachine, PickMachine, ReviewOutbound, SwapMachine
+from application.parts.commands import (
+    AgreePartsQuote,
+    ChangePartPrices,
+    ConfirmPartsReceipt,
+    ConsumeParts,
+    CreatePart,
+    CreatePartsQuote,
+    CreatePartsSale,
+    CreatePurchaseOrder,
+    HandlePartsRequest,
+    OpenWorkOrder,
+    PartLineRequest,
+    PartQuantityRequest,
+    ReceivedLineRequest,
+    ReceivePurchase,
+    RequestParts,
+    ShipPartsOutbound,
+    SubmitPartsSale,
+)
+from interfaces.http.errors import status_of
+from application.sales.commands import CompleteContractTerms
+from application.approvals.commands import SetApprovalRule
+from application.sales.commands import ApproveContract, CreateContact, CreateCustomer, DraftContract, LinkContactToCustomer, SubmitContractForApproval, SubmitContractToClerk, UnapproveContract
+from application.collection.commands import ApplySettlement, DecideApplication
+from application.receivables.commands import CouponPart, SetPenaltyRate
 
 D = Decimal
 CHINA = timezone(timedelta(hours=8))
@@ -77,59 +107,74 @@ def build_world(office: BackOffice, clock: Clock, group: Group, people: People) 
     clock.day = date(2026, 2, 20)
 
     # penalty-policy: created, then a second rate (Chuzhou has its own)
-    office.receivables.set_penalty_rate(SYSTEM, hefei, date(2026, 3, 1), D("0.0005"))
+    office.execute(SYSTEM, SetPenaltyRate(
+        company_id=hefei, effective_from=date(2026, 3, 1), daily_rate=D("0.0005")))
     clock.day = date(2026, 2, 21)
-    office.receivables.set_penalty_rate(SYSTEM, hefei, date(2026, 4, 1), D("0.0006"))
-    office.receivables.set_penalty_rate(SYSTEM, chuzhou, date(2026, 3, 1), D("0.0005"))
+    office.execute(SYSTEM, SetPenaltyRate(
+        company_id=hefei, effective_from=date(2026, 4, 1), daily_rate=D("0.0006")))
+    office.execute(SYSTEM, SetPenaltyRate(
+        company_id=chuzhou, effective_from=date(2026, 3, 1), daily_rate=D("0.0005")))
     keys["penalty-policy"], world.chuzhou["penalty-policy"] = str(hefei), str(chuzhou)
 
     # machine: received, then moved to the yard (a Chuzhou one too)
     receive(office, group, "SY215C-A1")
     clock.day = date(2026, 2, 22)
-    office.stock.transfer_machine(group.keeper_hefei, "SY215C-A1", group.hefei_yard, "The yard has room")
+    office.execute(group.keeper_hefei, TransferMachine(
+        serial_number="SY215C-A1", to_warehouse_id=group.hefei_yard, reason="The yard has room"))
     receive(office, group, "SY215C-C1", group.chuzhou_main)
     keys["machine"], world.chuzhou["machine"] = "sy215c-a1", "SY215C-C1"
 
     # customer (registered by the People fixture) with a contact linked; the contact; Chuzhou's
-    contact = office.customers.register_contact(people.wang, hefei, "Liu Qiang", "13800000000").body["contact_id"]
+    contact = office.execute(people.wang, CreateContact(
+        company_id=hefei, name="Liu Qiang", phone="13800000000")).body["contact_id"]
     clock.day = date(2026, 2, 23)
-    office.customers.link_contact(people.chen, people.customer, UUID(contact))
+    office.execute(people.chen, LinkContactToCustomer(customer_id=people.customer, contact_id=UUID(contact)))
     keys["customer"], keys["contact"] = str(people.customer), contact
-    cz_customer = office.customers.register_customer(SYSTEM, chuzhou, "Chuzhou Quarry", PartyKind.ORGANISATION,
-                                                     ids.customer_type_id("FORMAL")).body["customer_id"]
-    cz_contact = office.customers.register_contact(SYSTEM, chuzhou, "Zhang Wei").body["contact_id"]
+    cz_customer = office.execute(SYSTEM, CreateCustomer(
+        company_id=chuzhou, name="Chuzhou Quarry", kind=PartyKind.ORGANISATION,
+        customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"]
+    cz_contact = office.execute(SYSTEM, CreateContact(company_id=chuzhou, name="Zhang Wei")).body["contact_id"]
     world.chuzhou["customer"], world.chuzhou["contact"] = cz_customer, cz_contact
 
     # coupon: issued, then voided (a Chuzhou one too)
-    office.coupons.issue_coupon(people.sun, "PROMO-A1", hefei, CouponOrigin.PROMOTION, HolderKind.CUSTOMER,
-                                people.customer, D("2000.00"), D("1000.00"), None, None, None, "Spring promotion")
+    office.execute(people.sun, IssueCoupon(
+        code="PROMO-A1", company_id=hefei, origin=CouponOrigin.PROMOTION, holder_kind=HolderKind.CUSTOMER,
+        holder_id=people.customer, face_value=D("2000.00"), amount_paid=D("1000.00"), valid_from=None,
+        valid_until=None, promised_by=None, note="Spring promotion"))
     clock.day = date(2026, 2, 24)
-    office.coupons.void_coupon(people.sun, "promo-a1", "Printed by mistake")
-    office.coupons.issue_coupon(SYSTEM, "PROMO-C1", chuzhou, CouponOrigin.PROMOTION, HolderKind.CUSTOMER,
-                                UUID(cz_customer), D("500.00"), D("250.00"), None, None, None, "Chuzhou fair")
+    office.execute(people.sun, VoidCoupon(code="promo-a1", reason="Printed by mistake"))
+    office.execute(SYSTEM, IssueCoupon(
+        code="PROMO-C1", company_id=chuzhou, origin=CouponOrigin.PROMOTION, holder_kind=HolderKind.CUSTOMER,
+        holder_id=UUID(cz_customer), face_value=D("500.00"), amount_paid=D("250.00"), valid_from=None,
+        valid_until=None, promised_by=None, note="Chuzhou fair"))
     keys["coupon"], world.chuzhou["coupon"] = "PROMO-A1", "promo-c1"
 
     # contract and receivable: approved on 02-27, un-approved on 03-01
     clock.day = date(2026, 2, 27)
     world.contract = approve_sale(office, group, people, INSTALMENTS)
     clock.day = date(2026, 3, 1)
-    office.contracts.unapprove(people.zhao, world.contract, "Customer changed the down payment")
+    office.execute(people.zhao, UnapproveContract(
+        contract_id=world.contract, reason="Customer changed the down payment"))
     keys["contract"] = keys["receivable"] = str(world.contract)
-    cz_contract = UUID(office.contracts.draft_contract(SYSTEM, chuzhou, UUID(cz_customer), None, [
-        LineRequest(group.excavator, 1, D("200000.00"))]).body["contract_id"])
-    office.contracts.submit_to_clerk(SYSTEM, cz_contract)
-    office.contracts.complete_terms(SYSTEM, cz_contract, CASH)
-    office.contracts.submit_for_approval(SYSTEM, cz_contract)
-    office.contracts.approve(people.risk, cz_contract)
+    cz_contract = UUID(office.execute(SYSTEM, DraftContract(
+        company_id=chuzhou, customer_id=UUID(cz_customer), contact_id=None,
+        lines=[
+        ContractLineRequest(group.excavator, 1, D("200000.00"))])).body["contract_id"])
+    office.execute(SYSTEM, SubmitContractToClerk(contract_id=cz_contract))
+    office.execute(SYSTEM, CompleteContractTerms.of(cz_contract, CASH))
+    office.execute(SYSTEM, SubmitContractForApproval(contract_id=cz_contract))
+    office.execute(people.risk, ApproveContract(contract_id=cz_contract))
     world.chuzhou["contract"] = world.chuzhou["receivable"] = str(cz_contract)
 
     # collection-application: a cash sale paid in full, its settlement applied for and approved
-    office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SETTLEMENT, None, ONE_APPROVER)
+    office.execute(SYSTEM, SetApprovalRule(
+        document_type=DocumentType.SETTLEMENT, company_id=None, bands=ONE_APPROVER))
     clock.day = date(2026, 3, 2)
     cash = approve_sale(office, group, people, CASH, price="100000.00")
     pay(office, people, cash, "100000.00", date(2026, 3, 2))
-    application = office.collection.apply_settlement(people.sun, cash, "Everything received").body["application_id"]
-    office.collection.decide_application(people.zhao, UUID(application), True, None)
+    application = office.execute(people.sun, ApplySettlement(contract_id=cash, reason="Everything received")).body["application_id"]
+    office.execute(people.zhao, DecideApplication(
+        application_id=UUID(application), decision="approve", reason=None))
     keys["collection-application"] = application
 
     # group-wide: company, warehouse (of Hefei), model, user, position, approval rule
@@ -138,61 +183,79 @@ def build_world(office: BackOffice, clock: Clock, group: Group, people: People) 
     keys["machine-model"] = str(group.excavator)
     clock.day = date(2026, 3, 3)
     access = office.access
-    auditee = access.create_user(SYSTEM, "auditee", "Auditor Gao", PASSWORD, [Role.AUDITOR],
-                                 [ids.position_id("Whole group")]).body["user_id"]
+    auditee = office.execute(SYSTEM, CreateUser(
+        username="auditee", display_name="Auditor Gao", password=PASSWORD, roles=[Role.AUDITOR],
+        position_ids=[ids.position_id("Whole group")])).body["user_id"]
     keys["user"] = auditee
     clock.day = date(2026, 3, 4)
-    access.grant_role(SYSTEM, UUID(auditee), Role.APPROVER)
+    office.execute(SYSTEM, GrantRole(user_id=UUID(auditee), role=Role.APPROVER))
     me = access.authenticate(access.login("auditee", PASSWORD).access_token)
-    access.change_password(me, PASSWORD, "another-pass-2026")
+    office.execute(me, ChangePassword(current_password=PASSWORD, new_password="another-pass-2026"))
     world.auditee_hash = office.ledger.repository.get(UUID(auditee)).password_hash
     world.whole_group = access.authenticate(access.login("auditee", "another-pass-2026").access_token)
-    desk = access.create_position(SYSTEM, "Audit desk", [hefei], all_companies=False).body["position_id"]
-    access.change_position_companies(SYSTEM, UUID(desk), [hefei, chuzhou], all_companies=False)
+    desk = office.execute(SYSTEM, CreatePosition(name="Audit desk", company_ids=[hefei], all_companies=False)).body["position_id"]
+    office.execute(SYSTEM, ChangePositionCompanies(
+        position_id=UUID(desk), company_ids=[hefei, chuzhou], all_companies=False))
     keys["position"] = desk
     clock.day = date(2026, 3, 5)
-    office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, None, [
+    office.execute(SYSTEM, SetApprovalRule(
+        document_type=DocumentType.SALES_CONTRACT, company_id=None,
+        bands=[
         *ONE_APPROVER, AmountBand(D("500000.00"), (ApprovalStep("Sales manager", Role.APPROVER),
-                                                   ApprovalStep("Finance", Role.FINANCE)))])
+                                                   ApprovalStep("Finance", Role.FINANCE)))]))
     keys["approval-rule"] = str(ids.approval_rule_id(DocumentType.SALES_CONTRACT, None))
 
     # parts: a part whose price changed; a purchase received; a sale shipped; a request filled from
     # the warehouse; a work order that used a filter (Chuzhou's purchase order and sale too)
     clock.day = date(2026, 3, 6)
-    parts = office.parts
-    part = UUID(parts.register_part(people.chen, "OF-A1", "Oil filter", "pc", PartCategory.FILTER, D("50.00"),
-                                    D("80.00")).body["part_id"])
-    parts.change_part_prices(people.chen, part, D("52.00"), D("82.00"), "Supplier raised prices")
+    part = UUID(office.execute(people.chen, CreatePart(
+        part_no="OF-A1", name="Oil filter", unit="pc", category=PartCategory.FILTER,
+        purchase_price=D("50.00"), sale_price=D("80.00"))).body["part_id"])
+    office.execute(people.chen, ChangePartPrices(
+        part_id=part, purchase_price=D("52.00"), sale_price=D("82.00"), reason="Supplier raised prices"))
     keys["part"] = "of-a1"
-    order = UUID(parts.create_purchase_order(people.chen, hefei, "Sany parts", group.hefei_parts,
-                                             [(part, 10, None)]).body["order_id"])
-    parts.receive_purchase(group.keeper_hefei, order, {1: 10})
+    order = UUID(office.execute(people.chen, CreatePurchaseOrder(
+        company_id=hefei, supplier="Sany parts", warehouse_id=group.hefei_parts,
+        lines=[PartLineRequest(part_id=part, quantity=10)])).body["order_id"])
+    office.execute(group.keeper_hefei, ReceivePurchase(
+        order_id=order, lines=[ReceivedLineRequest(line_no=1, quantity=10)]))
     keys["purchase-order"] = str(order)
-    world.chuzhou["purchase-order"] = parts.create_purchase_order(SYSTEM, chuzhou, "Sany parts", group.chuzhou_main,
-                                                                  [(part, 2, None)]).body["order_id"]
+    world.chuzhou["purchase-order"] = office.execute(SYSTEM, CreatePurchaseOrder(
+        company_id=chuzhou, supplier="Sany parts", warehouse_id=group.chuzhou_main,
+        lines=[PartLineRequest(part_id=part, quantity=2)])).body["order_id"]
 
     def sold(caller: Caller, company: UUID, warehouse: UUID) -> UUID:
-        quote = UUID(parts.create_parts_quote(caller, company, None, "Walk-in", [(part, 1, None)],
-                                              date(2026, 3, 31)).body["quote_id"])
-        parts.agree_parts_quote(caller, quote)
-        return UUID(parts.create_parts_sale(caller, quote, SaleChannel.WALK_IN, warehouse).body["sale_id"])
+        quote = UUID(office.execute(caller, CreatePartsQuote(
+            company_id=company, customer_id=None, customer_name="Walk-in",
+            lines=[PartLineRequest(part_id=part, quantity=1)], valid_until=date(2026, 3, 31))).body["quote_id"])
+        office.execute(caller, AgreePartsQuote(quote_id=quote))
+        return UUID(office.execute(caller, CreatePartsSale(
+            quote_id=quote, channel=SaleChannel.WALK_IN, warehouse_id=warehouse)).body["sale_id"])
 
     sale = sold(people.chen, hefei, group.hefei_parts)
-    outbound = UUID(parts.submit_parts_sale(people.chen, sale).body["outbound_id"])
-    parts.ship_parts_outbound(group.keeper_hefei, outbound)
+    outbound = UUID(office.execute(people.chen, SubmitPartsSale(sale_id=sale)).body["outbound_id"])
+    office.execute(group.keeper_hefei, ShipPartsOutbound(outbound_id=outbound))
     keys["parts-sale"], world.chuzhou["parts-sale"] = str(sale), str(sold(SYSTEM, chuzhou, group.chuzhou_main))
-    access.create_user(SYSTEM, "tech.a", "Technician A", PASSWORD, [Role.TECHNICIAN], [ids.position_id("Hefei")])
+    office.execute(SYSTEM, CreateUser(
+        username="tech.a", display_name="Technician A", password=PASSWORD, roles=[Role.TECHNICIAN],
+        position_ids=[ids.position_id("Hefei")]))
     tech = access.authenticate(access.login("tech.a", PASSWORD).access_token)
-    van = UUID(office.organisation.create_warehouse(SYSTEM, hefei, "VAN-A", "Technician A", WarehouseKind.MOBILE,
-                                                    "A", technician_id=tech.user_id).body["warehouse_id"])
-    request = UUID(parts.request_parts(tech, van, [(part, 2)]).body["request_id"])
-    handled = parts.handle_parts_request(people.chen, request, RequestPath.FROM_WAREHOUSE, group.hefei_parts)
-    parts.ship_parts_outbound(group.keeper_hefei, UUID(handled.body["outbound_id"]))
-    parts.confirm_parts_receipt(tech, request)
+    van = UUID(office.execute(SYSTEM, CreateWarehouse(
+        company_id=hefei, code="VAN-A", name="Technician A", kind=WarehouseKind.MOBILE, technician_name="A",
+        technician_id=tech.user_id)).body["warehouse_id"])
+    request = UUID(office.execute(tech, RequestParts(
+        mobile_warehouse_id=van, lines=[PartQuantityRequest(part_id=part, quantity=2)])).body["request_id"])
+    handled = office.execute(people.chen, HandlePartsRequest(
+        request_id=request, path=RequestPath.FROM_WAREHOUSE, warehouse_id=group.hefei_parts))
+    office.execute(group.keeper_hefei, ShipPartsOutbound(outbound_id=UUID(handled.body["outbound_id"])))
+    office.execute(tech, ConfirmPartsReceipt(request_id=request))
     keys["parts-request"] = str(request)
-    work = UUID(parts.open_work_order(tech, van, None, "Feixi Quarry", "SY215C-A1", JobType.MAINTENANCE)
+    work = UUID(office.execute(tech, OpenWorkOrder(
+        mobile_warehouse_id=van, customer_id=None, customer_name="Feixi Quarry", serial_number="SY215C-A1",
+        job_type=JobType.MAINTENANCE))
                 .body["work_order_id"])
-    parts.consume_parts(tech, work, [(part, 1)])
+    office.execute(tech, ConsumeParts(
+        work_order_id=work, lines=[PartQuantityRequest(part_id=part, quantity=1)]))
     keys["work-order"] = str(work)
     assert set(keys) == set(KINDS)
     return world
@@ -314,10 +377,10 @@ def test_history_and_state_as_of_a_version_or_a_time_for_every_kind(world, kind)
 
     with pytest.raises(NotFoundError) as too_early:
         office.audit.state_as_of(auditor, kind, key, at=events[0]["recorded_at"] - timedelta(microseconds=1))
-    assert (too_early.value.code, too_early.value.status) == ("not-yet-recorded", 404)
+    assert (too_early.value.code, status_of(too_early.value)) == ("not-yet-recorded", 404)
     with pytest.raises(InvalidValueError) as both:
         office.audit.state_as_of(auditor, kind, key, at=events[-1]["recorded_at"], version=1)
-    assert (both.value.code, both.value.status) == ("invalid-value", 422)
+    assert (both.value.code, status_of(both.value)) == ("invalid-value", 422)
     with pytest.raises(InvalidValueError) as naive:
         office.audit.state_as_of(auditor, kind, key, at=events[-1]["recorded_at"].replace(tzinfo=None))
     assert naive.value.code == "invalid-value" and "zone" in naive.value.message
@@ -369,7 +432,7 @@ def test_a_caller_finds_only_what_their_data_scope_covers(world):
     def hidden(caller: Caller, kind: str, key: str) -> None:
         with pytest.raises(NotFoundError) as refused:
             office.audit.history_of(caller, kind, key)
-        assert (refused.value.code, refused.value.status) == ("not-found", 404)
+        assert (refused.value.code, status_of(refused.value)) == ("not-found", 404)
         with pytest.raises(NotFoundError) as refused:
             office.audit.state_as_of(caller, kind, key, version=1)
         assert refused.value.code == "not-found"
@@ -405,9 +468,9 @@ def test_an_unapprovals_trail_and_a_swaps_trail(office, clock, group, people):
     for n in range(1, 4):
         receive(office, group, f"SY215C-T{n}")
     contract = approve_sale(office, group, people, WITH_COUPONS)
-    office.deliveries.pick_machine(people.wang, contract, "SY215C-T1")     # picked, not sent out
+    office.execute(people.wang, PickMachine(contract_id=contract, serial_number="SY215C-T1"))     # picked, not sent out
     clock.day = date(2026, 3, 3)
-    office.contracts.unapprove(people.zhao, contract, "Wrong customer")
+    office.execute(people.zhao, UnapproveContract(contract_id=contract, reason="Wrong customer"))
     unapproved = office.audit.history_of(SYSTEM, "contract", str(contract))["events"][-1]
     assert unapproved["event"] == "Contract.Unapproved"
     command = unapproved["command_id"]
@@ -431,11 +494,12 @@ def test_an_unapprovals_trail_and_a_swaps_trail(office, clock, group, people):
     # A cash sale sent out, then its machine swapped.
     clock.day = date(2026, 3, 4)
     sale = approve_sale(office, group, people, CASH, price="200000.00")
-    office.deliveries.pick_machine(people.wang, sale, "SY215C-T2")
-    office.deliveries.review_outbound(people.sun, sale, 1)
-    office.deliveries.dispatch(group.keeper_hefei, sale, 1)
+    office.execute(people.wang, PickMachine(contract_id=sale, serial_number="SY215C-T2"))
+    office.execute(people.sun, ReviewOutbound(contract_id=sale, outbound_no=1))
+    office.execute(group.keeper_hefei, DispatchMachine(contract_id=sale, outbound_no=1))
     clock.day = date(2026, 3, 5)
-    office.deliveries.swap_machine(people.chen, sale, "SY215C-T2", "SY215C-T3", "Hydraulic fault on delivery")
+    office.execute(people.chen, SwapMachine(
+        contract_id=sale, old_serial="SY215C-T2", new_serial="SY215C-T3", reason="Hydraulic fault on delivery"))
     swapped = office.audit.history_of(SYSTEM, "contract", str(sale))["events"][-1]
     assert swapped["event"] == "Contract.MachineSwapped"
     office.catch_up()
@@ -470,8 +534,9 @@ def some_business(office: BackOffice, clock: Clock, group: Group, people: People
         receive(office, group, serial)
     contract = approve_sale(office, group, people, INSTALMENTS)
     pay(office, people, contract, "80000.00", clock.day)
-    office.deliveries.pick_machine(people.wang, contract, serials[0])
-    office.stock.transfer_machine(group.keeper_hefei, serials[-1], group.hefei_yard, "Make room")
+    office.execute(people.wang, PickMachine(contract_id=contract, serial_number=serials[0]))
+    office.execute(group.keeper_hefei, TransferMachine(
+        serial_number=serials[-1], to_warehouse_id=group.hefei_yard, reason="Make room"))
 
 
 class RawStore:
@@ -674,27 +739,34 @@ def mixed_workload(office: BackOffice, clock: Clock, group: Group, people: Peopl
     """Sales, delivery and a swap, receipts with a coupon, penalty accrual, an un-approval and a
     settlement approved."""
     clock.day = date(2026, 3, 2)
-    office.receivables.set_penalty_rate(SYSTEM, group.hefei, date(2026, 3, 3), D("0.0005"))
-    office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SETTLEMENT, None, ONE_APPROVER)
+    office.execute(SYSTEM, SetPenaltyRate(
+        company_id=group.hefei, effective_from=date(2026, 3, 3), daily_rate=D("0.0005")))
+    office.execute(SYSTEM, SetApprovalRule(
+        document_type=DocumentType.SETTLEMENT, company_id=None, bands=ONE_APPROVER))
     for n in range(1, 5):
         receive(office, group, f"SY215C-V{n}")
-    office.coupons.issue_coupon(people.sun, "PROMO-V1", group.hefei, CouponOrigin.PROMOTION, HolderKind.CUSTOMER,
-                                people.customer, D("2000.00"), D("1000.00"), None, None, None, "Spring promotion")
+    office.execute(people.sun, IssueCoupon(
+        code="PROMO-V1", company_id=group.hefei, origin=CouponOrigin.PROMOTION,
+        holder_kind=HolderKind.CUSTOMER, holder_id=people.customer, face_value=D("2000.00"),
+        amount_paid=D("1000.00"), valid_from=None, valid_until=None, promised_by=None, note="Spring promotion"))
     sale = approve_sale(office, group, people, WITH_COUPONS)
-    pay(office, people, sale, "80000.00", clock.day, coupons=[("PROMO-V1", D("500.00"))])
-    office.deliveries.pick_machine(people.wang, sale, "SY215C-V1")
-    office.deliveries.review_outbound(people.sun, sale, 1)
-    office.deliveries.dispatch(group.keeper_hefei, sale, 1)
-    office.deliveries.swap_machine(people.chen, sale, "SY215C-V1", "SY215C-V2", "Hydraulic fault")
+    pay(office, people, sale, "80000.00", clock.day, coupons=[CouponPart(code="PROMO-V1", amount=D("500.00"))])
+    office.execute(people.wang, PickMachine(contract_id=sale, serial_number="SY215C-V1"))
+    office.execute(people.sun, ReviewOutbound(contract_id=sale, outbound_no=1))
+    office.execute(group.keeper_hefei, DispatchMachine(contract_id=sale, outbound_no=1))
+    office.execute(people.chen, SwapMachine(
+        contract_id=sale, old_serial="SY215C-V1", new_serial="SY215C-V2", reason="Hydraulic fault"))
     undone = approve_sale(office, group, people, CASH, price="150000.00")
-    office.deliveries.pick_machine(people.wang, undone, "SY215C-V3")
-    office.contracts.unapprove(people.zhao, undone, "Customer withdrew")
+    office.execute(people.wang, PickMachine(contract_id=undone, serial_number="SY215C-V3"))
+    office.execute(people.zhao, UnapproveContract(contract_id=undone, reason="Customer withdrew"))
     settled = approve_sale(office, group, people, CASH, price="100000.00")
     clock.day = date(2026, 3, 10)
     office.accrue_penalties(SYSTEM, date(2026, 3, 9))
     pay(office, people, settled, "100350.00", date(2026, 3, 10))
-    application = office.collection.apply_settlement(people.sun, settled, "Paid with its penalty")
-    office.collection.decide_application(people.zhao, UUID(application.body["application_id"]), True, None)
+    application = office.execute(people.sun, ApplySettlement(
+        contract_id=settled, reason="Paid with its penalty"))
+    office.execute(people.zhao, DecideApplication(
+        application_id=UUID(application.body["application_id"]), decision="approve", reason=None))
     office.catch_up()
 
 
@@ -776,9 +848,10 @@ def test_the_audit_commands_answer_with_exit_codes_a_script_can_trust(office, cl
                                                                       capsys):
     clock.day = date(2026, 3, 2)
     receive(office, group, "SY215C-K1")
-    office.stock.transfer_machine(group.keeper_hefei, "SY215C-K1", group.hefei_yard, "Make room")
+    office.execute(group.keeper_hefei, TransferMachine(
+        serial_number="SY215C-K1", to_warehouse_id=group.hefei_yard, reason="Make room"))
     contract = approve_sale(office, group, people, INSTALMENTS)
-    office.contracts.unapprove(people.zhao, contract, "Wrong customer")
+    office.execute(people.zhao, UnapproveContract(contract_id=contract, reason="Wrong customer"))
     office.catch_up()
     capsys.readouterr()
 
@@ -844,7 +917,8 @@ def test_the_audit_commands_answer_with_exit_codes_a_script_can_trust(office, cl
 
 def test_an_edited_last_event_whose_seal_was_deleted_breaks_the_chain(office, group, environment, capsys):
     receive(office, group, "SY215C-L1")
-    office.stock.transfer_machine(group.keeper_hefei, "SY215C-L1", group.hefei_yard, "Make room")
+    office.execute(group.keeper_hefei, TransferMachine(
+        serial_number="SY215C-L1", to_warehouse_id=group.hefei_yard, reason="Make room"))
     office.catch_up()
     raw, last = RawStore(office), office.ledger.recorder.max_notification_id()
     raw.put(last, raw.flipped(raw.row(last)))

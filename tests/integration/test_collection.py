@@ -24,6 +24,15 @@ from projections import machine_stock, receivables
 from tests.conftest import PASSWORD
 from tests.integration.test_receivables import (  # noqa: F401  (fixtures)
     Clock, People, accrue, approve_sale, clock, group, office, pay, people, receivable)
+from application.stock.commands import ReceiveMachine
+from application.access.commands import CreateUser
+from application.delivery.commands import DispatchMachine, PickMachine, ReviewOutbound
+from application.approvals.commands import SetApprovalRule
+from application.collection.commands import (
+    ApplyInterestWaiver, ApplyLock, ApplySettlement, ApplyTow, ApplyUnlock, AssignCollector, DecideApplication,
+    ReceiveRepossessedMachine, RegisterLocked, RegisterTow, RegisterUnlocked, ReleaseSettlementDocuments,
+    WriteCollectionLog)
+from application.receivables.commands import RecordReceipt, SetPenaltyRate
 
 D = Decimal
 CHINA = timezone(timedelta(hours=8))
@@ -33,18 +42,27 @@ CASH = CommercialTerms(PaymentMethod.CASH, D("0.00"), None, D("0.00"), None, (),
 class Collectors:
     def __init__(self, office, group) -> None:
         access = office.access
-        access.create_user(SYSTEM, "zhou", "Zhou", PASSWORD, [Role.COLLECTOR], [ids.position_id("Hefei")])
-        access.create_user(SYSTEM, "wu", "Wu", PASSWORD, [Role.COLLECTOR], [ids.position_id("Hefei")])
-        access.create_user(SYSTEM, "zheng", "Zheng", PASSWORD, [Role.COLLECTOR], [ids.position_id("Chuzhou")])
-        access.create_user(SYSTEM, "boss", "Boss", PASSWORD, [Role.APPROVER], [ids.position_id("Hefei")])
+        office.execute(SYSTEM, CreateUser(
+            username="zhou", display_name="Zhou", password=PASSWORD, roles=[Role.COLLECTOR],
+            position_ids=[ids.position_id("Hefei")]))
+        office.execute(SYSTEM, CreateUser(
+            username="wu", display_name="Wu", password=PASSWORD, roles=[Role.COLLECTOR],
+            position_ids=[ids.position_id("Hefei")]))
+        office.execute(SYSTEM, CreateUser(
+            username="zheng", display_name="Zheng", password=PASSWORD, roles=[Role.COLLECTOR],
+            position_ids=[ids.position_id("Chuzhou")]))
+        office.execute(SYSTEM, CreateUser(
+            username="boss", display_name="Boss", password=PASSWORD, roles=[Role.APPROVER],
+            position_ids=[ids.position_id("Hefei")]))
 
         def caller(name: str) -> Caller:
             return access.authenticate(access.login(name, PASSWORD).access_token)
 
         self.zhou, self.wu, self.zheng, self.boss = caller("zhou"), caller("wu"), caller("zheng"), caller("boss")
         for document in COLLECTION_DOCUMENTS:
-            office.approval_rules.set_approval_rule(
-                SYSTEM, document, None, [AmountBand(D("0.00"), (ApprovalStep("Risk manager", Role.APPROVER),))])
+            office.execute(SYSTEM, SetApprovalRule(
+                document_type=document, company_id=None,
+                bands=[AmountBand(D("0.00"), (ApprovalStep("Risk manager", Role.APPROVER),))]))
 
 
 @pytest.fixture
@@ -56,40 +74,47 @@ def cash_sale_overdue(office, clock: Clock, group, people, serial: str | None = 
     """A cash sale of 100,000.00 approved 2026-03-02, penalty 0.05 % a day from 03-01, unpaid:
     50.00 a day from 03-03. With ``serial``, the machine went out to the customer."""
     clock.day = date(2026, 2, 20)
-    office.receivables.set_penalty_rate(SYSTEM, group.hefei, date(2026, 3, 1), D("0.0005"))
+    office.execute(SYSTEM, SetPenaltyRate(
+        company_id=group.hefei, effective_from=date(2026, 3, 1), daily_rate=D("0.0005")))
     clock.day = date(2026, 3, 2)
     contract = approve_sale(office, group, people, CASH, price="100000.00")
     if serial:
-        office.stock.receive_machine(group.keeper_group, serial, group.excavator, group.hefei_main,
-                                     MachineNature.PURCHASED_SAMPLE)
-        office.deliveries.pick_machine(people.wang, contract, serial)
-        office.deliveries.review_outbound(people.sun, contract, 1)
-        office.deliveries.dispatch(group.keeper_hefei, contract, 1)
+        office.execute(group.keeper_group, ReceiveMachine(
+            serial_number=serial, model_id=group.excavator, warehouse_id=group.hefei_main,
+            nature=MachineNature.PURCHASED_SAMPLE))
+        office.execute(people.wang, PickMachine(contract_id=contract, serial_number=serial))
+        office.execute(people.sun, ReviewOutbound(contract_id=contract, outbound_no=1))
+        office.execute(group.keeper_hefei, DispatchMachine(contract_id=contract, outbound_no=1))
     return contract
 
 
 def decide(office, who: Caller, application: str, approve: bool = True, reason: str | None = None):
-    return office.collection.decide_application(who, UUID(application), approve, reason)
+    return office.execute(who, DecideApplication(
+        application_id=UUID(application), decision="approve" if approve else "reject", reason=reason))
 
 
 def test_lock_unlock_and_tow_give_the_machine_one_continuous_history(office, clock, group, people, collectors):
     contract = cash_sale_overdue(office, clock, group, people, serial="SY215C-T1")
     accrue(office, clock, date(2026, 3, 20))          # today 03-21: 18 days of 50.00
-    office.collection.assign_collector(people.sun, contract, collectors.zhou.user_id)
-    office.collection.write_collection_log(collectors.zhou, contract, date(2026, 3, 21), "Mr Zhang",
-                                           ContactChannel.PHONE, "Promised to pay next week",
-                                           date(2026, 3, 28), D("30000.00"))
+    office.execute(people.sun, AssignCollector(contract_id=contract, collector_id=collectors.zhou.user_id))
+    office.execute(collectors.zhou, WriteCollectionLog(
+        contract_id=contract, contact_date=date(2026, 3, 21), contact_person="Mr Zhang",
+        channel=ContactChannel.PHONE, result="Promised to pay next week", promised_date=date(2026, 3, 28),
+        promised_amount=D("30000.00")))
 
-    lock = office.collection.apply_lock(collectors.zhou, contract, "sy215c-t1", "21 days overdue, no answer")
+    lock = office.execute(collectors.zhou, ApplyLock(
+        contract_id=contract, serial_number="sy215c-t1", reason="21 days overdue, no answer"))
     assert lock.status_code == 201 and lock.body["status"] == "in_approval"
     with pytest.raises(DomainError) as second:
-        office.collection.apply_lock(collectors.zhou, contract, "SY215C-T1", "again")
+        office.execute(collectors.zhou, ApplyLock(
+            contract_id=contract, serial_number="SY215C-T1", reason="again"))
     assert second.value.code == "application-pending"
     decide(office, collectors.boss, lock.body["application_id"])
-    office.collection.register_locked(people.chen, UUID(lock.body["application_id"]),
-                                      datetime(2026, 3, 21, 15, 30, tzinfo=CHINA))
+    office.execute(people.chen, RegisterLocked(
+        application_id=UUID(lock.body["application_id"]), at=datetime(2026, 3, 21, 15, 30, tzinfo=CHINA)))
     with pytest.raises(DomainError) as twice:
-        office.collection.apply_lock(collectors.zhou, contract, "SY215C-T1", "lock it again")
+        office.execute(collectors.zhou, ApplyLock(
+            contract_id=contract, serial_number="SY215C-T1", reason="lock it again"))
     assert twice.value.code == "machine-lock-state"
 
     row = receivable(office, people.sun, contract, date(2026, 3, 21))
@@ -98,19 +123,22 @@ def test_lock_unlock_and_tow_give_the_machine_one_continuous_history(office, clo
     assert row["collection"]["promised_amount"] == D("30000.00")
     assert row["penalty_outstanding"] == D("900.00")
 
-    tow = office.collection.apply_tow(collectors.zhou, contract, "SY215C-T1", "Customer gone, machine idle on site")
+    tow = office.execute(collectors.zhou, ApplyTow(
+        contract_id=contract, serial_number="SY215C-T1", reason="Customer gone, machine idle on site"))
     with pytest.raises(DomainError) as early:
-        office.collection.register_tow(people.chen, UUID(tow.body["application_id"]), date(2026, 3, 21),
-                                       "Feixi site", ["Lao Li"])
+        office.execute(people.chen, RegisterTow(
+            application_id=UUID(tow.body["application_id"]), towed_on=date(2026, 3, 21), place="Feixi site",
+            people=["Lao Li"]))
     assert early.value.code == "application-state"
     decide(office, collectors.boss, tow.body["application_id"])
     clock.day = date(2026, 3, 23)
-    office.collection.register_tow(people.chen, UUID(tow.body["application_id"]), date(2026, 3, 22), "Feixi site",
-                                   ["Lao Li", "Xiao Wang"])
+    office.execute(people.chen, RegisterTow(
+        application_id=UUID(tow.body["application_id"]), towed_on=date(2026, 3, 22), place="Feixi site",
+        people=["Lao Li", "Xiao Wang"]))
     office.catch_up()
     assert receivable(office, people.sun, contract, date(2026, 3, 23))["collection"]["tow_state"] == "towed"
-    office.collection.receive_repossessed_machine(group.keeper_hefei, UUID(tow.body["application_id"]),
-                                                  group.hefei_yard)
+    office.execute(group.keeper_hefei, ReceiveRepossessedMachine(
+        application_id=UUID(tow.body["application_id"]), warehouse_id=group.hefei_yard))
     office.catch_up()
     with office.read() as cur:
         unit = machine_stock.get_machine(cur, SYSTEM.scope, ids.machine_unit_id("SY215C-T1"))
@@ -129,30 +157,35 @@ def test_lock_unlock_and_tow_give_the_machine_one_continuous_history(office, clo
 def test_unlock_after_lock_and_refusals(office, clock, group, people, collectors):
     contract = cash_sale_overdue(office, clock, group, people, serial="SY215C-U1")
     clock.day = date(2026, 3, 10)
-    office.collection.assign_collector(people.sun, contract, collectors.zhou.user_id)
+    office.execute(people.sun, AssignCollector(contract_id=contract, collector_id=collectors.zhou.user_id))
     with pytest.raises(DomainError) as not_locked:
-        office.collection.apply_unlock(collectors.zhou, contract, "SY215C-U1", "paid")
+        office.execute(collectors.zhou, ApplyUnlock(
+            contract_id=contract, serial_number="SY215C-U1", reason="paid"))
     assert not_locked.value.code == "machine-lock-state"
     with pytest.raises(DomainError) as not_theirs:
-        office.collection.apply_lock(collectors.wu, contract, "SY215C-U1", "not mine")
+        office.execute(collectors.wu, ApplyLock(
+            contract_id=contract, serial_number="SY215C-U1", reason="not mine"))
     assert not_theirs.value.code == "not-your-collection"
-    lock = office.collection.apply_lock(collectors.zhou, contract, "SY215C-U1", "overdue")
+    lock = office.execute(collectors.zhou, ApplyLock(
+        contract_id=contract, serial_number="SY215C-U1", reason="overdue"))
     with pytest.raises(DomainError) as own:
         decide(office, collectors.zhou, lock.body["application_id"])
     assert own.value.code == "own-document"
     decide(office, collectors.boss, lock.body["application_id"])
-    office.collection.register_locked(people.chen, UUID(lock.body["application_id"]),
-                                      datetime(2026, 3, 10, 9, 0, tzinfo=CHINA))
-    unlock = office.collection.apply_unlock(collectors.zhou, contract, "SY215C-U1", "Customer paid a part")
+    office.execute(people.chen, RegisterLocked(
+        application_id=UUID(lock.body["application_id"]), at=datetime(2026, 3, 10, 9, 0, tzinfo=CHINA)))
+    unlock = office.execute(collectors.zhou, ApplyUnlock(
+        contract_id=contract, serial_number="SY215C-U1", reason="Customer paid a part"))
     rejected = decide(office, collectors.boss, unlock.body["application_id"], approve=False, reason="Pay all first")
     assert rejected.body["status"] == "rejected"
-    unlock = office.collection.apply_unlock(collectors.zhou, contract, "SY215C-U1", "Customer paid")
+    unlock = office.execute(collectors.zhou, ApplyUnlock(
+        contract_id=contract, serial_number="SY215C-U1", reason="Customer paid"))
     decide(office, collectors.boss, unlock.body["application_id"])
-    office.collection.register_unlocked(people.chen, UUID(unlock.body["application_id"]),
-                                        datetime(2026, 3, 10, 17, 0, tzinfo=CHINA))
+    office.execute(people.chen, RegisterUnlocked(
+        application_id=UUID(unlock.body["application_id"]), at=datetime(2026, 3, 10, 17, 0, tzinfo=CHINA)))
     with pytest.raises(DomainError) as again:
-        office.collection.register_unlocked(people.chen, UUID(unlock.body["application_id"]),
-                                            datetime(2026, 3, 10, 17, 0, tzinfo=CHINA))
+        office.execute(people.chen, RegisterUnlocked(
+            application_id=UUID(unlock.body["application_id"]), at=datetime(2026, 3, 10, 17, 0, tzinfo=CHINA)))
     assert again.value.code == "application-state"
     office.catch_up()
     assert receivable(office, people.sun, contract, date(2026, 3, 10))["collection"]["locked"] is False
@@ -165,39 +198,47 @@ def test_unlock_after_lock_and_refusals(office, clock, group, people, collectors
 def test_waiver_then_settlement_closes_the_debt(office, clock, group, people, collectors):
     contract = cash_sale_overdue(office, clock, group, people)
     accrue(office, clock, date(2026, 3, 12))        # 10 days × 50.00 = 500.00; today 03-13
-    office.collection.assign_collector(people.sun, contract, collectors.zhou.user_id)
+    office.execute(people.sun, AssignCollector(contract_id=contract, collector_id=collectors.zhou.user_id))
     with pytest.raises(DomainError) as early:
-        office.collection.apply_interest_waiver(collectors.zhou, contract, D("100.00"), "asks for mercy")
+        office.execute(collectors.zhou, ApplyInterestWaiver(
+            contract_id=contract, amount=D("100.00"), reason="asks for mercy"))
     assert early.value.code == "principal-outstanding"
     with pytest.raises(DomainError) as outstanding:
-        office.collection.apply_settlement(people.sun, contract, "close it")
+        office.execute(people.sun, ApplySettlement(contract_id=contract, reason="close it"))
     assert outstanding.value.code == "debt-outstanding"
     # Principal first, but 1,000.00 of it still unpaid: no waiver yet.
     pay(office, people, contract, "99000.00", date(2026, 3, 13), penalty_last=True)
     with pytest.raises(DomainError) as still:
-        office.collection.apply_interest_waiver(collectors.zhou, contract, D("100.00"), "asks for mercy")
+        office.execute(collectors.zhou, ApplyInterestWaiver(
+            contract_id=contract, amount=D("100.00"), reason="asks for mercy"))
     assert still.value.code == "principal-outstanding"
     # The rest of the principal and 300.00 of the 500.00 penalty.
     pay(office, people, contract, "1300.00", date(2026, 3, 13), penalty_last=True)
     with pytest.raises(DomainError) as too_much:
-        office.collection.apply_interest_waiver(collectors.zhou, contract, D("200.01"), "all of it")
+        office.execute(collectors.zhou, ApplyInterestWaiver(
+            contract_id=contract, amount=D("200.01"), reason="all of it"))
     assert too_much.value.code == "waiver-exceeds-penalty"
-    waiver = office.collection.apply_interest_waiver(collectors.zhou, contract, D("200.00"), "Paid all principal")
+    waiver = office.execute(collectors.zhou, ApplyInterestWaiver(
+        contract_id=contract, amount=D("200.00"), reason="Paid all principal"))
     decide(office, collectors.boss, waiver.body["application_id"])
     row = receivable(office, people.sun, contract, date(2026, 3, 13))
     assert (row["penalty_accrued"], row["penalty_received"], row["penalty_waived"], row["penalty_outstanding"]) == (
         D("500.00"), D("300.00"), D("200.00"), D("0.00"))
     # Nothing more accrues: nothing is overdue.
     accrue(office, clock, date(2026, 3, 20))
-    settlement = office.collection.apply_settlement(people.sun, contract, "Everything received or waived")
+    settlement = office.execute(people.sun, ApplySettlement(
+        contract_id=contract, reason="Everything received or waived"))
     decide(office, collectors.boss, settlement.body["application_id"])
     with pytest.raises(DomainError) as closed:
-        office.receivables.record_receipt(people.chen, contract, D("1.00"), date(2026, 3, 21),
-                                          receivables_method())
+        office.execute(people.chen, RecordReceipt(
+            contract_id=contract, amount=D("1.00"), value_date=date(2026, 3, 21), method=receivables_method()))
     assert closed.value.code == "debt-state"
-    office.collection.release_settlement_documents(people.sun, contract, "INV-001", "HGZ-001", "Mr Zhang")
+    office.execute(people.sun, ReleaseSettlementDocuments(
+        contract_id=contract, invoice_number="INV-001", certificate_number="HGZ-001", released_to="Mr Zhang"))
     with pytest.raises(DomainError) as twice:
-        office.collection.release_settlement_documents(people.sun, contract, "INV-001", "HGZ-001", "Mr Zhang")
+        office.execute(people.sun, ReleaseSettlementDocuments(
+            contract_id=contract, invoice_number="INV-001", certificate_number="HGZ-001",
+            released_to="Mr Zhang"))
     assert twice.value.code == "documents-already-released"
     row = receivable(office, people.sun, contract, date(2026, 3, 21))
     assert row["status"] == "settled" and row["collection"]["settled"] is True
@@ -218,13 +259,15 @@ def test_a_collector_sees_only_what_is_assigned_or_in_scope(office, clock, group
     contract = cash_sale_overdue(office, clock, group, people)
     clock.day = date(2026, 3, 10)
     with pytest.raises(DomainError) as outside:
-        office.collection.assign_collector(people.sun, contract, collectors.zheng.user_id)
+        office.execute(people.sun, AssignCollector(
+            contract_id=contract, collector_id=collectors.zheng.user_id))
     assert outside.value.code == "invalid-value"
     with pytest.raises(DomainError) as hidden:
-        office.collection.write_collection_log(collectors.zheng, contract, date(2026, 3, 10), "X",
-                                               ContactChannel.VISIT, "tried")
+        office.execute(collectors.zheng, WriteCollectionLog(
+            contract_id=contract, contact_date=date(2026, 3, 10), contact_person="X",
+            channel=ContactChannel.VISIT, result="tried"))
     assert hidden.value.code == "receivable-not-found"
-    office.collection.assign_collector(people.sun, contract, collectors.zhou.user_id)
+    office.execute(people.sun, AssignCollector(contract_id=contract, collector_id=collectors.zhou.user_id))
     office.catch_up()
     with office.read() as cur:
         mine, _ = receivables.list_receivables(cur, collectors.zhou.scope, None,

@@ -10,6 +10,8 @@ from domain.commands import IdempotencyKeyReusedError
 from domain.machines import MachineAlreadyInStockError, MachineNature
 from interfaces.composition import BackOffice
 from tests.conftest import TODAY, receive
+from application.stock.commands import ReceiveMachine, TransferMachine
+from interfaces.http.errors import status_of
 
 
 def _event_count(office: BackOffice) -> int:
@@ -46,7 +48,7 @@ def test_a_second_receipt_of_a_serial_is_refused(backoffice, group):
     count = _event_count(backoffice)
     with pytest.raises(MachineAlreadyInStockError) as refused:
         receive(backoffice, group, "sy-1", warehouse=group.chuzhou_main)
-    assert refused.value.status == 409 and refused.value.code == "serial-number-exists"
+    assert status_of(refused.value) == 409 and refused.value.code == "serial-number-exists"
     assert _event_count(backoffice) == count
 
 
@@ -56,7 +58,8 @@ def test_out_of_scope_and_forbidden_commands_record_nothing(backoffice, group):
     with pytest.raises(NotFoundError):
         receive(backoffice, group, "CZ-2", warehouse=group.chuzhou_main, caller=group.keeper_hefei)
     with pytest.raises(NotFoundError):
-        backoffice.stock.transfer_machine(group.keeper_hefei, "CZ-1", group.hefei_main, reason="x")
+        backoffice.execute(group.keeper_hefei, TransferMachine(
+            serial_number="CZ-1", to_warehouse_id=group.hefei_main, reason="x"))
     with pytest.raises(PermissionDeniedError):
         receive(backoffice, group, "HF-1", caller=group.salesperson_hefei)
     assert _event_count(backoffice) == count
@@ -64,7 +67,8 @@ def test_out_of_scope_and_forbidden_commands_record_nothing(backoffice, group):
 
 def test_every_event_carries_actor_company_command_and_business_date(backoffice, group):
     receive(backoffice, group, "SY-1")
-    backoffice.stock.transfer_machine(group.keeper_group, "SY-1", group.chuzhou_main, reason="sold in Chuzhou")
+    backoffice.execute(group.keeper_group, TransferMachine(
+        serial_number="SY-1", to_warehouse_id=group.chuzhou_main, reason="sold in Chuzhou"))
     events = backoffice.history.machine_history(group.keeper_group, "SY-1")
     assert [e["event"] for e in events] == ["MachineUnit.Received", "MachineUnit.Transferred"]
     assert all(e["actor_id"] == group.keeper_group.user_id and e["actor"] == "keeper.all" for e in events)
@@ -83,9 +87,9 @@ def _receive_in_another_process(settings_json: str, serials: list[str], barrier,
     barrier.wait()
     for serial in serials:
         try:
-            office.stock.receive_machine(SYSTEM, serial, ids.machine_model_id("SY215C"),
-                                         ids.warehouse_id(ids.company_id("HF"), "MAIN"),
-                                         MachineNature.TRADE_IN)
+            office.execute(SYSTEM, ReceiveMachine(
+                serial_number=serial, model_id=ids.machine_model_id("SY215C"),
+                warehouse_id=ids.warehouse_id(ids.company_id("HF"), "MAIN"), nature=MachineNature.TRADE_IN))
             outcomes.append((serial, "created"))
         except MachineAlreadyInStockError:
             outcomes.append((serial, "refused"))

@@ -20,15 +20,19 @@ from domain.receivables import ReceiptMethod
 from projections import coupons
 from tests.integration.test_receivables import (  # noqa: F401  (fixtures)
     Clock, People, approve_sale, clock, group, office, pay, people, receivable, scenario_until_april)
+from application.coupons.commands import IssueCoupon, VoidCoupon
+from application.sales.commands import ApproveContract, SubmitContractForApproval, UnapproveContract
+from application.receivables.commands import ConfirmReceipt, CouponPart, RecordReceipt, RejectReceipt, ReverseReceipt
 
 D = Decimal
 
 
 def promotion(office, group, people, code: str = "PROMO-2026-001", face: str = "2000.00", paid: str = "1000.00",
               **kw):
-    return office.coupons.issue_coupon(people.sun, code, group.hefei, CouponOrigin.PROMOTION, HolderKind.CUSTOMER,
-                                       people.customer, D(face), D(paid), kw.get("valid_from"),
-                                       kw.get("valid_until"), None, "Spring promotion")
+    return office.execute(people.sun, IssueCoupon(
+        code=code, company_id=group.hefei, origin=CouponOrigin.PROMOTION, holder_kind=HolderKind.CUSTOMER,
+        holder_id=people.customer, face_value=D(face), amount_paid=D(paid), valid_from=kw.get("valid_from"),
+        valid_until=kw.get("valid_until"), promised_by=None, note="Spring promotion"))
 
 
 def coupon_row(office, code: str) -> dict:
@@ -47,11 +51,11 @@ def test_the_scenario_coupon_pays_part_of_the_april_installment(office, clock, g
     clock.day = date(2026, 3, 31)
     pay(office, people, contract, "25592.97", date(2026, 3, 31))                  # March on time
     clock.day = date(2026, 4, 30)
-    receipt = office.receivables.record_receipt(people.chen, contract, D("25592.97"), date(2026, 4, 30),
-                                                ReceiptMethod.BANK_TRANSFER, "Slip 0430",
-                                                coupons=[("promo-2026-001", D("1500.00"))])
+    receipt = office.execute(people.chen, RecordReceipt(
+        contract_id=contract, amount=D("25592.97"), value_date=date(2026, 4, 30),
+        method=ReceiptMethod.BANK_TRANSFER, reference="Slip 0430", coupons=[CouponPart(code="promo-2026-001", amount=D("1500.00"))]))
     receipt_id = UUID(receipt.body["receipt_id"])
-    office.receivables.confirm_receipt(people.sun, contract, receipt_id)
+    office.execute(people.sun, ConfirmReceipt(contract_id=contract, receipt_id=receipt_id))
     row = coupon_row(office, "PROMO-2026-001")
     assert (row["face_value"], row["amount_paid"], row["redeemed"], row["balance"]) == (
         D("2000.00"), D("1000.00"), D("1500.00"), D("500.00"))
@@ -65,7 +69,8 @@ def test_the_scenario_coupon_pays_part_of_the_april_installment(office, clock, g
     assert shown["coupons"] == [{"code": "PROMO-2026-001", "amount": D("1500.00")}]
     assert shown["paid_with_coupons"] == D("1500.00")
     # Reversing the receipt gives the coupon its 1,500.00 back.
-    office.receivables.reverse_receipt(people.sun, contract, receipt_id, "Bank returned the transfer")
+    office.execute(people.sun, ReverseReceipt(
+        contract_id=contract, receipt_id=receipt_id, reason="Bank returned the transfer"))
     row = coupon_row(office, "PROMO-2026-001")
     assert (row["redeemed"], row["balance"]) == (D("0.00"), D("2000.00"))
     assert [u["kind"] for u in row["usage"]] == ["issued", "redeemed", "restored"]
@@ -85,15 +90,17 @@ def test_refusals_leave_the_coupon_and_the_receivable_as_they_were(office, clock
              "coupon-not-found": [("NO-SUCH", D("1.00"))]}
     for code, used in cases.items():
         with pytest.raises(DomainError) as refused:
-            office.receivables.record_receipt(people.chen, contract, D("1000.00"), date(2026, 3, 31),
-                                              ReceiptMethod.CASH, coupons=used)
+            office.execute(people.chen, RecordReceipt(
+                contract_id=contract, amount=D("1000.00"), value_date=date(2026, 3, 31),
+                method=ReceiptMethod.CASH, coupons=[CouponPart(code=c, amount=a) for c, a in used]))
         assert refused.value.code == code
     assert office.ledger.recorder.max_notification_id() == events_before      # nothing recorded
-    office.coupons.void_coupon(people.sun, "SMALL", "Printed by mistake")
+    office.execute(people.sun, VoidCoupon(code="SMALL", reason="Printed by mistake"))
     events_before = office.ledger.recorder.max_notification_id()
     with pytest.raises(DomainError) as voided:
-        office.receivables.record_receipt(people.chen, contract, D("1000.00"), date(2026, 3, 31),
-                                          ReceiptMethod.CASH, coupons=[("SMALL", D("1.00"))])
+        office.execute(people.chen, RecordReceipt(
+            contract_id=contract, amount=D("1000.00"), value_date=date(2026, 3, 31),
+            method=ReceiptMethod.CASH, coupons=[CouponPart(code="SMALL", amount=D("1.00"))]))
     assert voided.value.code == "coupon-voided"
     assert office.ledger.recorder.max_notification_id() == events_before
     assert coupon_row(office, "EXPIRES")["balance"] == D("2000.00")
@@ -103,15 +110,17 @@ def test_a_rejected_receipt_gives_the_coupon_back(office, clock, group, people):
     (contract,) = scenario_until_april(office, clock, group, people)
     clock.day = date(2026, 3, 31)
     promotion(office, group, people)
-    receipt = office.receivables.record_receipt(people.chen, contract, D("2000.00"), date(2026, 3, 31),
-                                                ReceiptMethod.CASH, coupons=[("PROMO-2026-001", D("2000.00"))])
+    receipt = office.execute(people.chen, RecordReceipt(
+        contract_id=contract, amount=D("2000.00"), value_date=date(2026, 3, 31), method=ReceiptMethod.CASH,
+        coupons=[CouponPart(code="PROMO-2026-001", amount=D("2000.00"))]))
     assert coupon_row(office, "PROMO-2026-001")["balance"] == D("0.00")
     with pytest.raises(DomainError) as spent:
-        office.coupons.void_coupon(people.sun, "PROMO-2026-001", "customer left")
+        office.execute(people.sun, VoidCoupon(code="PROMO-2026-001", reason="customer left"))
     assert spent.value.code == "coupon-used"
-    office.receivables.reject_receipt(people.sun, contract, UUID(receipt.body["receipt_id"]), "Coupon not shown")
+    office.execute(people.sun, RejectReceipt(
+        contract_id=contract, receipt_id=UUID(receipt.body["receipt_id"]), reason="Coupon not shown"))
     assert coupon_row(office, "PROMO-2026-001")["balance"] == D("2000.00")
-    office.coupons.void_coupon(people.sun, "PROMO-2026-001", "customer left")
+    office.execute(people.sun, VoidCoupon(code="PROMO-2026-001", reason="customer left"))
     row = coupon_row(office, "PROMO-2026-001")
     assert (row["status"], row["voided"], row["balance"]) == ("voided", D("2000.00"), D("0.00"))
 
@@ -127,13 +136,13 @@ def test_coupons_granted_by_a_contract_come_with_its_approval_and_go_with_its_un
         granted, total = coupons.list_coupons(cur, SYSTEM.scope, coupons.CouponFilter(origin="contract"), 1, 10)
     assert total == 2 and {r["balance"] for r in granted} == {D("1000.00")}
     assert {str(r["contract_id"]) for r in granted} == {str(contract)}
-    office.contracts.unapprove(people.zhao, contract, "Wrong customer")
+    office.execute(people.zhao, UnapproveContract(contract_id=contract, reason="Wrong customer"))
     office.catch_up()
     with office.read() as cur:
         granted, _ = coupons.list_coupons(cur, SYSTEM.scope, coupons.CouponFilter(origin="contract"), 1, 10)
     assert {r["status"] for r in granted} == {"voided"}
-    office.contracts.submit_for_approval(people.chen, contract)
-    office.contracts.approve(people.zhao, contract)
+    office.execute(people.chen, SubmitContractForApproval(contract_id=contract))
+    office.execute(people.zhao, ApproveContract(contract_id=contract))
     office.catch_up()
     with office.read() as cur:
         granted, _ = coupons.list_coupons(cur, SYSTEM.scope, coupons.CouponFilter(origin="contract"), 1, 10)
@@ -154,9 +163,9 @@ def test_two_receipts_at_once_never_spend_one_balance_twice(office, clock, group
     def spend(n: int) -> None:
         barrier.wait()
         try:
-            outcomes[n] = office.receivables.record_receipt(people.chen, contracts[n], D("800.00"),
-                                                            date(2026, 3, 31), ReceiptMethod.CASH,
-                                                            coupons=[("PROMO-2026-001", D("800.00"))])
+            outcomes[n] = office.execute(people.chen, RecordReceipt(
+                contract_id=contracts[n], amount=D("800.00"), value_date=date(2026, 3, 31),
+                method=ReceiptMethod.CASH, coupons=[CouponPart(code="PROMO-2026-001", amount=D("800.00"))]))
         except DomainError as error:
             outcomes[n] = error
 

@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from application.caller import SYSTEM
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
 from domain import ids
 from domain.base import Context, DomainError
 from domain.contracts import AgreedAccessory, CommercialTerms, Contract, PaymentMethod
@@ -22,6 +22,12 @@ from domain.organisation import MachineModel, Warehouse
 from projections import deliveries, machine_stock
 from tests.conftest import TODAY, receive
 from tests.integration.test_sales import ONE_STEP, Sales, sales  # noqa: F401  (fixture)
+from application.delivery.commands import (AddAccessoryOutboundLine, DispatchMachine, PickMachine, ReleaseMachine,
+                                           ReturnOutbound, ReviewOutbound, SwapMachine)
+from interfaces.http.errors import status_of
+from application.sales.commands import CompleteContractTerms
+from application.approvals.commands import SetApprovalRule
+from application.sales.commands import ApproveContract, DraftContract, SubmitContractForApproval, SubmitContractToClerk, UnapproveContract
 
 
 @pytest.fixture
@@ -30,21 +36,24 @@ def approved(backoffice, group, sales):
     four Hefei units in stock (one rule step: the Hefei sales manager)."""
     office = backoffice
     from domain.approvals import DocumentType
-    office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, group.hefei, ONE_STEP)
+    office.execute(SYSTEM, SetApprovalRule(
+        document_type=DocumentType.SALES_CONTRACT, company_id=group.hefei, bands=ONE_STEP))
     for n in range(1, 5):
         receive(office, group, f"SY215C-D{n}")
     return lambda: _approved_contract(office, group, sales)
 
 
 def _approved_contract(office, group, sales: Sales, quantity: int = 2) -> UUID:
-    contract = UUID(office.contracts.draft_contract(sales.wang, group.hefei, sales.customer, None, [
-        LineRequest(group.excavator, quantity, Decimal("190000.00"))]).body["contract_id"])
-    office.contracts.submit_to_clerk(sales.wang, contract)
-    office.contracts.complete_terms(sales.chen, contract, CommercialTerms(
+    contract = UUID(office.execute(sales.wang, DraftContract(
+        company_id=group.hefei, customer_id=sales.customer, contact_id=None,
+        lines=[
+        ContractLineRequest(group.excavator, quantity, Decimal("190000.00"))])).body["contract_id"])
+    office.execute(sales.wang, SubmitContractToClerk(contract_id=contract))
+    office.execute(sales.chen, CompleteContractTerms.of(contract, CommercialTerms(
         PaymentMethod.CASH, Decimal("0.00"), None, Decimal("0.00"), None,
-        (AgreedAccessory("Breaker hammer", 1, Decimal("0.00")),), ()))
-    office.contracts.submit_for_approval(sales.chen, contract)
-    office.contracts.approve(sales.zhao, contract)
+        (AgreedAccessory("Breaker hammer", 1, Decimal("0.00")),), ())))
+    office.execute(sales.chen, SubmitContractForApproval(contract_id=contract))
+    office.execute(sales.zhao, ApproveContract(contract_id=contract))
     return contract
 
 
@@ -66,9 +75,9 @@ def _deliveries(office, contract: UUID) -> dict:
 
 def _dispatched(office, group, sales, keeper, serial: str) -> UUID:
     contract = _approved_contract(office, group, sales, quantity=1)
-    office.deliveries.pick_machine(sales.wang, contract, serial)
-    office.deliveries.review_outbound(sales.sun, contract, 1)
-    office.deliveries.dispatch(keeper, contract, 1)
+    office.execute(sales.wang, PickMachine(contract_id=contract, serial_number=serial))
+    office.execute(sales.sun, ReviewOutbound(contract_id=contract, outbound_no=1))
+    office.execute(keeper, DispatchMachine(contract_id=contract, outbound_no=1))
     return contract
 
 
@@ -91,8 +100,8 @@ def test_a_swap_saves_the_contract_and_both_units_or_none_of_them(backoffice, gr
 
     # Meanwhile another command changes one of the three.
     if stale == "contract":
-        office.deliveries.add_accessory_outbound_line(sales.chen, contract_id, 1, name="Oil 5L",
-                                                      unit_price=Decimal("120.00"))
+        office.execute(sales.chen, AddAccessoryOutboundLine(
+            contract_id=contract_id, quantity=1, name="Oil 5L", unit_price=Decimal("120.00")))
     elif stale == "old unit":
         other = Context(SYSTEM.user_id, uuid4(), TODAY, None)
         stored_old = _unit(office, "SY215C-D1")
@@ -100,7 +109,8 @@ def test_a_swap_saves_the_contract_and_both_units_or_none_of_them(backoffice, gr
                                  contract_id=contract_id, contract_number=contract.number)
         office.ledger.save(stored_old)
     else:
-        office.deliveries.pick_machine(sales.wang, _approved_contract(office, group, sales, 1), "SY215C-D2")
+        office.execute(sales.wang, PickMachine(
+            contract_id=_approved_contract(office, group, sales, 1), serial_number="SY215C-D2"))
     changed = {"contract": contract_id, "old unit": old.id, "new unit": new.id}[stale]
     before[changed] += 1
 
@@ -119,8 +129,9 @@ def test_a_swap_through_the_application_changes_all_three_and_the_read_models(ba
                                                                                approved):
     office = backoffice
     contract = _dispatched(office, group, sales, group.keeper_hefei, "SY215C-D1")
-    result = office.deliveries.swap_machine(sales.chen, contract, "SY215C-D1", "SY215C-D2",
-                                            "Hydraulic fault on delivery")
+    result = office.execute(sales.chen, SwapMachine(
+        contract_id=contract, old_serial="SY215C-D1", new_serial="SY215C-D2",
+        reason="Hydraulic fault on delivery"))
     assert result.body["machines"] == [{"serial_number": "SY215C-D2", "line_no": 1, "outbound_no": 1,
                                         "dispatched": True}]
     events = [type(e).__qualname__ for e in office.ledger.events.get(contract)]
@@ -143,8 +154,9 @@ def test_a_swap_through_the_application_changes_all_three_and_the_read_models(ba
 
     # The old unit is pickable again; a second swap is traced as swap 2.
     other = _approved_contract(office, group, sales, 1)
-    office.deliveries.pick_machine(sales.wang, other, "SY215C-D1")
-    office.deliveries.swap_machine(sales.chen, contract, "SY215C-D2", "SY215C-D3", "Paint damage")
+    office.execute(sales.wang, PickMachine(contract_id=other, serial_number="SY215C-D1"))
+    office.execute(sales.chen, SwapMachine(
+        contract_id=contract, old_serial="SY215C-D2", new_serial="SY215C-D3", reason="Paint damage"))
     assert [(s["swap_no"], s["new_serial"]) for s in _deliveries(office, contract)["swaps"]] == [
         (1, "SY215C-D2"), (2, "SY215C-D3")]
     assert _stock_row(office, "SY215C-D1")["status"] == "reserved"
@@ -160,7 +172,8 @@ def test_many_picks_of_one_serial_at_once_leave_one_reservation(backoffice, grou
     def pick(n: int) -> None:
         start.wait()
         try:
-            outcomes[n] = office.deliveries.pick_machine(sales.wang, contracts[n], "SY215C-D1")
+            outcomes[n] = office.execute(sales.wang, PickMachine(
+                contract_id=contracts[n], serial_number="SY215C-D1"))
         except DomainError as refused:
             outcomes[n] = refused
 
@@ -172,7 +185,7 @@ def test_many_picks_of_one_serial_at_once_leave_one_reservation(backoffice, grou
     won = [n for n, o in enumerate(outcomes) if not isinstance(o, DomainError)]
     assert len(won) == 1, outcomes
     refusals = [o for o in outcomes if isinstance(o, DomainError)]
-    assert {(r.code, r.status) for r in refusals} == {("machine-already-reserved", 409)}
+    assert {(r.code, status_of(r)) for r in refusals} == {("machine-already-reserved", 409)}
     winner = office.ledger.repository.get(contracts[won[0]])
     assert all(winner.number in r.message for r in refusals)
     unit = _unit(office, "SY215C-D1")
@@ -186,13 +199,14 @@ def test_unapproving_releases_picked_units_and_cancels_the_outbound_in_one_comma
                                                                                    approved):
     office = backoffice
     contract = approved()
-    office.deliveries.pick_machine(sales.wang, contract, "SY215C-D1")
-    office.deliveries.pick_machine(sales.wang, contract, "SY215C-D2")
-    office.deliveries.add_accessory_outbound_line(sales.chen, contract, 1, agreed_accessory_no=1)
-    office.deliveries.review_outbound(sales.sun, contract, 1)
+    office.execute(sales.wang, PickMachine(contract_id=contract, serial_number="SY215C-D1"))
+    office.execute(sales.wang, PickMachine(contract_id=contract, serial_number="SY215C-D2"))
+    office.execute(sales.chen, AddAccessoryOutboundLine(
+        contract_id=contract, quantity=1, agreed_accessory_no=1))
+    office.execute(sales.sun, ReviewOutbound(contract_id=contract, outbound_no=1))
     assert _stock_row(office, "SY215C-D1")["status"] == "reserved"
 
-    office.contracts.unapprove(sales.zhao, contract, "Customer changes the model")
+    office.execute(sales.zhao, UnapproveContract(contract_id=contract, reason="Customer changes the model"))
 
     tail = list(office.ledger.events.get(contract))[-4:]
     assert [type(e).__qualname__ for e in tail] == ["Contract.MachineReleased", "Contract.MachineReleased",
@@ -207,7 +221,8 @@ def test_unapproving_releases_picked_units_and_cancels_the_outbound_in_one_comma
     assert seen["outbounds"][0]["status"] == "cancelled"
     assert {m["status"] for m in seen["outbounds"][0]["machines"]} == {"released"}
     # Both units can be picked by another contract at once.
-    office.deliveries.pick_machine(sales.wang, _approved_contract(office, group, sales, 2), "SY215C-D1")
+    office.execute(sales.wang, PickMachine(
+        contract_id=_approved_contract(office, group, sales, 2), serial_number="SY215C-D1"))
 
 
 def test_unapproving_a_dispatched_contract_is_refused_and_changes_nothing(backoffice, group, sales, approved):
@@ -215,8 +230,8 @@ def test_unapproving_a_dispatched_contract_is_refused_and_changes_nothing(backof
     contract = _dispatched(office, group, sales, group.keeper_hefei, "SY215C-D1")
     versions = (office.ledger.repository.get(contract).version, _unit(office, "SY215C-D1").version)
     with pytest.raises(DomainError) as refused:
-        office.contracts.unapprove(sales.zhao, contract, "Too late")
-    assert (refused.value.code, refused.value.status) == ("contract-already-started", 409)
+        office.execute(sales.zhao, UnapproveContract(contract_id=contract, reason="Too late"))
+    assert (refused.value.code, status_of(refused.value)) == ("contract-already-started", 409)
     assert "SY215C-D1" in refused.value.message
     assert (office.ledger.repository.get(contract).version, _unit(office, "SY215C-D1").version) == versions
 
@@ -226,16 +241,20 @@ def test_stock_and_delivery_read_models_follow_every_step_and_equal_the_units(ba
     office = backoffice
     contract = approved()
     steps = [
-        lambda: office.deliveries.pick_machine(sales.wang, contract, "SY215C-D1"),
-        lambda: office.deliveries.pick_machine(sales.wang, contract, "SY215C-D2"),
-        lambda: office.deliveries.release_machine(sales.wang, contract, "SY215C-D2", "Customer wants D3"),
-        lambda: office.deliveries.pick_machine(sales.wang, contract, "SY215C-D3"),
-        lambda: office.deliveries.review_outbound(sales.sun, contract, 1),
-        lambda: office.deliveries.return_outbound(sales.sun, contract, 1, "Hammer missing"),
-        lambda: office.deliveries.add_accessory_outbound_line(sales.chen, contract, 1, agreed_accessory_no=1),
-        lambda: office.deliveries.review_outbound(sales.sun, contract, 1),
-        lambda: office.deliveries.dispatch(group.keeper_hefei, contract, 1),
-        lambda: office.deliveries.swap_machine(sales.chen, contract, "SY215C-D3", "SY215C-D4", "Dented bucket"),
+        lambda: office.execute(sales.wang, PickMachine(contract_id=contract, serial_number="SY215C-D1")),
+        lambda: office.execute(sales.wang, PickMachine(contract_id=contract, serial_number="SY215C-D2")),
+        lambda: office.execute(sales.wang, ReleaseMachine(
+            contract_id=contract, serial_number="SY215C-D2", reason="Customer wants D3")),
+        lambda: office.execute(sales.wang, PickMachine(contract_id=contract, serial_number="SY215C-D3")),
+        lambda: office.execute(sales.sun, ReviewOutbound(contract_id=contract, outbound_no=1)),
+        lambda: office.execute(sales.sun, ReturnOutbound(
+            contract_id=contract, outbound_no=1, reason="Hammer missing")),
+        lambda: office.execute(sales.chen, AddAccessoryOutboundLine(
+            contract_id=contract, quantity=1, agreed_accessory_no=1)),
+        lambda: office.execute(sales.sun, ReviewOutbound(contract_id=contract, outbound_no=1)),
+        lambda: office.execute(group.keeper_hefei, DispatchMachine(contract_id=contract, outbound_no=1)),
+        lambda: office.execute(sales.chen, SwapMachine(
+            contract_id=contract, old_serial="SY215C-D3", new_serial="SY215C-D4", reason="Dented bucket")),
     ]
     for step in steps:
         step()

@@ -21,6 +21,7 @@ from tests.integration.test_receivables import (  # noqa: F401
     office,
     people,
 )
+from application.receivables.commands import RecordReceipt
 
 
 @pytest.fixture
@@ -60,8 +61,9 @@ def _receipts(office, contract):  # noqa: F811
 def test_a_receipt_whose_answer_was_lost_is_recorded_once(office, group, people, lose_answers, key):  # noqa: F811
     contract = approve_sale(office, group, people)
     lose_answers(2)
-    answer = office.receivables.record_receipt(people.chen, contract, Decimal("1000.00"), date(2025, 12, 15),
-                                               ReceiptMethod.BANK_TRANSFER, idempotency_key=key)
+    answer = office.execute(people.chen, RecordReceipt(
+        contract_id=contract, amount=Decimal("1000.00"), value_date=date(2025, 12, 15),
+        method=ReceiptMethod.BANK_TRANSFER), key)
     assert answer.status_code == 201 and not answer.replayed
     assert [str(r) for r in _receipts(office, contract)] == [answer.body["receipt_id"]]
     assert answer.position == office.ledger.recorder.max_notification_id()

@@ -22,7 +22,7 @@ import pytest
 from eventsourcing.utils import TopicError, register_topic, resolve_topic
 
 import domain.machines
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
 from domain.approvals import ApprovalRequested
 from domain.contracts import Contract
 from domain.machines import MachineUnit
@@ -32,6 +32,9 @@ from projections.approval_queue import ApprovalQueueProjection
 from projections.machine_stock import MachineStockProjection
 from tests.conftest import receive
 from tests.integration.test_sales import _terms, sales  # noqa: F401  (the ``sales`` fixture)
+from application.stock.commands import TransferMachine
+from application.sales.commands import CompleteContractTerms
+from application.sales.commands import ApproveContract, DraftContract, SubmitContractForApproval, SubmitContractToClerk
 
 OLD_PREFIXES = ("domain.machines_old", "domain.contracts_old:", "domain.sites:")
 
@@ -162,13 +165,16 @@ def test_read_models_rebuilt_after_a_class_move_equal_the_live_ones(backoffice, 
     office = backoffice
     for n in range(4):
         receive(office, group, f"MV-{n}", warehouse=group.chuzhou_main if n % 2 else group.hefei_main)
-    office.stock.transfer_machine(group.keeper_group, "MV-1", group.hefei_yard, reason="yard has room")
-    contract = UUID(office.contracts.draft_contract(sales.wang, group.hefei, sales.customer, sales.contact, [
-        LineRequest(group.excavator, 1, Decimal("380000.00"))]).body["contract_id"])
-    office.contracts.submit_to_clerk(sales.wang, contract)
-    office.contracts.complete_terms(sales.chen, contract, _terms("20000.00"))
-    office.contracts.submit_for_approval(sales.chen, contract)
-    office.contracts.approve(sales.zhao, contract)
+    office.execute(group.keeper_group, TransferMachine(
+        serial_number="MV-1", to_warehouse_id=group.hefei_yard, reason="yard has room"))
+    contract = UUID(office.execute(sales.wang, DraftContract(
+        company_id=group.hefei, customer_id=sales.customer, contact_id=sales.contact,
+        lines=[
+        ContractLineRequest(group.excavator, 1, Decimal("380000.00"))])).body["contract_id"])
+    office.execute(sales.wang, SubmitContractToClerk(contract_id=contract))
+    office.execute(sales.chen, CompleteContractTerms.of(contract, _terms("20000.00")))
+    office.execute(sales.chen, SubmitContractForApproval(contract_id=contract))
+    office.execute(sales.zhao, ApproveContract(contract_id=contract))
     office.catch_up()
     live = _snapshot(office)
     assert len(live["machine_stock"]) == 4

@@ -25,6 +25,33 @@ from projections import parts as parts_view
 from tests.conftest import PASSWORD, receive
 from tests.integration.test_receivables import (  # noqa: F401  (fixtures)
     Clock, People, approve_sale, clock, group, office, people)
+from application.organisation.commands import CreateWarehouse
+from application.access.commands import CreateUser
+from application.coupons.commands import IssueCoupon
+from application.delivery.commands import AddAccessoryOutboundLine, DispatchMachine, PickMachine, ReviewOutbound
+from application.parts.commands import (
+    AgreePartsQuote,
+    CancelPartsSale,
+    CompleteWorkOrder,
+    ConfirmPartsReceipt,
+    ConsumeParts,
+    CouponPart,
+    CreatePart,
+    CreatePartsQuote,
+    CreatePartsSale,
+    CreatePurchaseOrder,
+    HandlePartsRequest,
+    LinePriceRequest,
+    OpenWorkOrder,
+    PartLineRequest,
+    PartQuantityRequest,
+    ReceivedLineRequest,
+    ReceivePurchase,
+    RecordPartsSaleReceipt,
+    RequestParts,
+    ShipPartsOutbound,
+    SubmitPartsSale,
+)
 
 D = Decimal
 
@@ -46,19 +73,23 @@ class Shop:
 def shop(office, group, people) -> Shop:
     access = office.access
     for name in ("zhou", "wu"):
-        access.create_user(SYSTEM, name, name.title(), PASSWORD, [Role.TECHNICIAN], [ids.position_id("Hefei")])
+        office.execute(SYSTEM, CreateUser(
+            username=name, display_name=name.title(), password=PASSWORD, roles=[Role.TECHNICIAN],
+            position_ids=[ids.position_id("Hefei")]))
     zhou = access.authenticate(access.login("zhou", PASSWORD).access_token)
     wu = access.authenticate(access.login("wu", PASSWORD).access_token)
-    zhou_van = UUID(office.organisation.create_warehouse(SYSTEM, group.hefei, "ZHOU", "Technician Zhou",
-                                                         WarehouseKind.MOBILE, "Zhou",
-                                                         technician_id=zhou.user_id).body["warehouse_id"])
-    wu_van = UUID(office.organisation.create_warehouse(SYSTEM, group.hefei, "WU", "Technician Wu",
-                                                       WarehouseKind.MOBILE, "Wu",
-                                                       technician_id=wu.user_id).body["warehouse_id"])
-    filter_ = UUID(office.parts.register_part(people.chen, "OF-215", "Oil filter", "pc", PartCategory.FILTER,
-                                              D("50.00"), D("80.00")).body["part_id"])
-    tooth = UUID(office.parts.register_part(people.chen, "BT-20", "Bucket tooth", "pc", PartCategory.WEAR,
-                                            D("120.00"), D("200.00")).body["part_id"])
+    zhou_van = UUID(office.execute(SYSTEM, CreateWarehouse(
+        company_id=group.hefei, code="ZHOU", name="Technician Zhou", kind=WarehouseKind.MOBILE,
+        technician_name="Zhou", technician_id=zhou.user_id)).body["warehouse_id"])
+    wu_van = UUID(office.execute(SYSTEM, CreateWarehouse(
+        company_id=group.hefei, code="WU", name="Technician Wu", kind=WarehouseKind.MOBILE,
+        technician_name="Wu", technician_id=wu.user_id)).body["warehouse_id"])
+    filter_ = UUID(office.execute(people.chen, CreatePart(
+        part_no="OF-215", name="Oil filter", unit="pc", category=PartCategory.FILTER,
+        purchase_price=D("50.00"), sale_price=D("80.00"))).body["part_id"])
+    tooth = UUID(office.execute(people.chen, CreatePart(
+        part_no="BT-20", name="Bucket tooth", unit="pc", category=PartCategory.WEAR,
+        purchase_price=D("120.00"), sale_price=D("200.00"))).body["part_id"])
     return Shop(filter_, tooth, zhou, wu, zhou_van, wu_van, group.keeper_hefei, people.chen, people.sun)
 
 
@@ -86,10 +117,12 @@ def assert_view_equals_aggregates(office) -> None:
 
 
 def stock_parts(office, shop: Shop, group, quantity: int = 10, part: UUID | None = None) -> UUID:
-    order = office.parts.create_purchase_order(shop.chen, group.hefei, "Shantui parts", group.hefei_parts,
-                                               [(part or shop.filter, quantity, None)])
+    order = office.execute(shop.chen, CreatePurchaseOrder(
+        company_id=group.hefei, supplier="Shantui parts", warehouse_id=group.hefei_parts,
+        lines=[PartLineRequest(part_id=part or shop.filter, quantity=quantity)]))
     order_id = UUID(order.body["order_id"])
-    office.parts.receive_purchase(shop.keeper, order_id, {1: quantity})
+    office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id, lines=[ReceivedLineRequest(line_no=1, quantity=quantity)]))
     return order_id
 
 
@@ -102,59 +135,74 @@ def refused(code: str, call, *args, **kwargs) -> DomainError:
 
 # ---------------------------------------------------------------- purchase
 def test_a_purchase_is_pending_until_received_in_parts_and_over_receipt_is_refused(office, group, shop):
-    order = office.parts.create_purchase_order(shop.chen, group.hefei, "Shantui parts", group.hefei_parts,
-                                               [(shop.filter, 10, None), (shop.bucket_tooth, 4, D("110.00"))])
+    order = office.execute(shop.chen, CreatePurchaseOrder(
+        company_id=group.hefei, supplier="Shantui parts", warehouse_id=group.hefei_parts,
+        lines=[PartLineRequest(part_id=shop.filter, quantity=10),
+               PartLineRequest(part_id=shop.bucket_tooth, quantity=4, unit_price=D("110.00"))]))
     order_id = UUID(order.body["order_id"])
     assert order.body["amount"] == "940.00"    # 10 × 50.00 + 4 × 110.00
     assert figures(office, shop.filter, group.hefei_parts) == (0, 0, 10)
-    office.parts.receive_purchase(shop.keeper, order_id, {1: 6})
+    office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id, lines=[ReceivedLineRequest(line_no=1, quantity=6)]))
     assert figures(office, shop.filter, group.hefei_parts) == (6, 0, 4)
-    refused("over-receipt", office.parts.receive_purchase, shop.keeper, order_id, {1: 5})
+    refused("over-receipt", lambda: office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id, lines=[ReceivedLineRequest(line_no=1, quantity=5)])))
     assert figures(office, shop.filter, group.hefei_parts) == (6, 0, 4)   # nothing changed
-    done = office.parts.receive_purchase(shop.keeper, order_id, {1: 4, 2: 4})
+    done = office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id,
+        lines=[ReceivedLineRequest(line_no=1, quantity=4), ReceivedLineRequest(line_no=2, quantity=4)]))
     assert done.body["status"] == "received"
     assert figures(office, shop.filter, group.hefei_parts) == (10, 0, 0)
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (4, 0, 0)
-    refused("over-receipt", office.parts.receive_purchase, shop.keeper, order_id, {2: 1})
+    refused("over-receipt", lambda: office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id, lines=[ReceivedLineRequest(line_no=2, quantity=1)])))
     assert_view_equals_aggregates(office)
 
 
 def test_purchase_into_another_companys_warehouse_is_refused(office, group, shop):
-    refused("warehouse-not-usable", office.parts.create_purchase_order, SYSTEM, group.hefei, "X",
-            group.chuzhou_main, [(shop.filter, 1, None)])
+    refused("warehouse-not-usable", lambda: office.execute(SYSTEM, CreatePurchaseOrder(
+        company_id=group.hefei, supplier="X", warehouse_id=group.chuzhou_main,
+        lines=[PartLineRequest(part_id=shop.filter, quantity=1)])))
     # A Hefei clerk does not see Chuzhou at all.
-    refused("company-not-found", office.parts.create_purchase_order, shop.chen, group.chuzhou, "X",
-            group.chuzhou_main, [(shop.filter, 1, None)])
+    refused("company-not-found", lambda: office.execute(shop.chen, CreatePurchaseOrder(
+        company_id=group.chuzhou, supplier="X", warehouse_id=group.chuzhou_main,
+        lines=[PartLineRequest(part_id=shop.filter, quantity=1)])))
 
 
 # ---------------------------------------------------------------- sales
 def test_quote_sale_outbound_shipment_and_its_receipt_with_a_coupon(office, group, people, shop):
     stock_parts(office, shop, group, 10)
-    quote = office.parts.create_parts_quote(shop.chen, group.hefei, people.customer, None,
-                                            [(shop.filter, 4, None)], date(2026, 1, 15))
+    quote = office.execute(shop.chen, CreatePartsQuote(
+        company_id=group.hefei, customer_id=people.customer, customer_name=None,
+        lines=[PartLineRequest(part_id=shop.filter, quantity=4)], valid_until=date(2026, 1, 15)))
     quote_id = UUID(quote.body["quote_id"])
     assert quote.body["total"] == "320.00"
-    refused("parts-document-state", office.parts.create_parts_sale, shop.chen, quote_id,
-            SaleChannel.WALK_IN, group.hefei_parts)        # not agreed yet
-    office.parts.agree_parts_quote(shop.chen, quote_id)
-    sale = office.parts.create_parts_sale(shop.chen, quote_id, SaleChannel.OVERHAUL_SHOP, group.hefei_parts)
+    refused("parts-document-state", lambda: office.execute(shop.chen, CreatePartsSale(
+        quote_id=quote_id, channel=SaleChannel.WALK_IN, warehouse_id=group.hefei_parts)))        # not agreed yet
+    office.execute(shop.chen, AgreePartsQuote(quote_id=quote_id))
+    sale = office.execute(shop.chen, CreatePartsSale(
+        quote_id=quote_id, channel=SaleChannel.OVERHAUL_SHOP, warehouse_id=group.hefei_parts))
     sale_id = UUID(sale.body["sale_id"])
-    refused("parts-document-state", office.parts.create_parts_sale, shop.chen, quote_id,
-            SaleChannel.WALK_IN, group.hefei_parts)        # a quote makes one sale
-    submitted = office.parts.submit_parts_sale(shop.chen, sale_id)
+    refused("parts-document-state", lambda: office.execute(shop.chen, CreatePartsSale(
+        quote_id=quote_id, channel=SaleChannel.WALK_IN, warehouse_id=group.hefei_parts)))        # a quote makes one sale
+    submitted = office.execute(shop.chen, SubmitPartsSale(sale_id=sale_id))
     outbound_id = UUID(submitted.body["outbound_id"])
     assert figures(office, shop.filter, group.hefei_parts) == (10, 4, 0)
-    office.parts.ship_parts_outbound(shop.keeper, outbound_id)
+    office.execute(shop.keeper, ShipPartsOutbound(outbound_id=outbound_id))
     assert figures(office, shop.filter, group.hefei_parts) == (6, 0, 0)
-    refused("parts-document-state", office.parts.ship_parts_outbound, shop.keeper, outbound_id)
+    refused("parts-document-state", lambda: office.execute(shop.keeper, ShipPartsOutbound(
+        outbound_id=outbound_id)))
 
-    office.coupons.issue_coupon(shop.sun, "PARTS-100", group.hefei, CouponOrigin.PROMOTION, HolderKind.CUSTOMER,
-                                people.customer, D("100.00"), D("50.00"), None, None, None, "Parts fair")
-    paid = office.parts.record_parts_sale_receipt(shop.chen, sale_id, D("320.00"), date(2025, 12, 15),
-                                                  ReceiptMethod.CASH, None, [("parts-100", D("100.00"))])
+    office.execute(shop.sun, IssueCoupon(
+        code="PARTS-100", company_id=group.hefei, origin=CouponOrigin.PROMOTION,
+        holder_kind=HolderKind.CUSTOMER, holder_id=people.customer, face_value=D("100.00"),
+        amount_paid=D("50.00"), valid_from=None, valid_until=None, promised_by=None, note="Parts fair"))
+    paid = office.execute(shop.chen, RecordPartsSaleReceipt(
+        sale_id=sale_id, amount=D("320.00"), value_date=date(2025, 12, 15), method=ReceiptMethod.CASH,
+        reference=None, coupons=[CouponPart(code="parts-100", amount=D("100.00"))]))
     assert (paid.body["received"], paid.body["outstanding"]) == ("320.00", "0.00")
-    refused("overpayment", office.parts.record_parts_sale_receipt, shop.chen, sale_id, D("0.01"),
-            date(2025, 12, 15), ReceiptMethod.CASH)
+    refused("overpayment", lambda: office.execute(shop.chen, RecordPartsSaleReceipt(
+        sale_id=sale_id, amount=D("0.01"), value_date=date(2025, 12, 15), method=ReceiptMethod.CASH)))
     office.catch_up()
     with office.read() as cur:
         row = parts_view.get_document(cur, SYSTEM.scope, "parts_sale", sale_id)
@@ -169,45 +217,56 @@ def test_a_sale_cannot_ship_more_than_is_free_and_cancelling_releases_the_reserv
     stock_parts(office, shop, group, 3)
     quotes = []
     for _ in range(2):
-        q = UUID(office.parts.create_parts_quote(shop.chen, group.hefei, None, "Walk-in Ma",
-                                                 [(shop.filter, 2, D("75.00"))], date(2025, 12, 20))
+        q = UUID(office.execute(shop.chen, CreatePartsQuote(
+            company_id=group.hefei, customer_id=None, customer_name="Walk-in Ma",
+            lines=[PartLineRequest(part_id=shop.filter, quantity=2, unit_price=D("75.00"))],
+            valid_until=date(2025, 12, 20)))
                  .body["quote_id"])
-        office.parts.agree_parts_quote(shop.chen, q)
-        quotes.append(UUID(office.parts.create_parts_sale(shop.chen, q, SaleChannel.WALK_IN, group.hefei_parts)
+        office.execute(shop.chen, AgreePartsQuote(quote_id=q))
+        quotes.append(UUID(office.execute(shop.chen, CreatePartsSale(
+            quote_id=q, channel=SaleChannel.WALK_IN, warehouse_id=group.hefei_parts))
                            .body["sale_id"]))
-    office.parts.submit_parts_sale(shop.chen, quotes[0])
-    error = refused("insufficient-part-stock", office.parts.submit_parts_sale, shop.chen, quotes[1])
+    office.execute(shop.chen, SubmitPartsSale(sale_id=quotes[0]))
+    error = refused("insufficient-part-stock", lambda: office.execute(shop.chen, SubmitPartsSale(
+        sale_id=quotes[1])))
     assert "1 of part OF-215 free" in error.message
-    office.parts.cancel_parts_sale(shop.chen, quotes[0], "Customer changed their mind")
+    office.execute(shop.chen, CancelPartsSale(sale_id=quotes[0], reason="Customer changed their mind"))
     assert figures(office, shop.filter, group.hefei_parts) == (3, 0, 0)
-    office.parts.submit_parts_sale(shop.chen, quotes[1])
+    office.execute(shop.chen, SubmitPartsSale(sale_id=quotes[1]))
     assert figures(office, shop.filter, group.hefei_parts) == (3, 2, 0)
     assert_view_equals_aggregates(office)
 
 
 def test_a_gift_leaves_nothing_to_collect(office, group, people, shop):
     stock_parts(office, shop, group, 2)
-    q = UUID(office.parts.create_parts_quote(shop.chen, group.hefei, people.customer, None,
-                                             [(shop.filter, 1, None)], date(2025, 12, 31)).body["quote_id"])
-    office.parts.agree_parts_quote(shop.chen, q)
-    sale = office.parts.create_parts_sale(shop.chen, q, SaleChannel.GIFT, group.hefei_parts)
+    q = UUID(office.execute(shop.chen, CreatePartsQuote(
+        company_id=group.hefei, customer_id=people.customer, customer_name=None,
+        lines=[PartLineRequest(part_id=shop.filter, quantity=1)], valid_until=date(2025, 12, 31))).body["quote_id"])
+    office.execute(shop.chen, AgreePartsQuote(quote_id=q))
+    sale = office.execute(shop.chen, CreatePartsSale(
+        quote_id=q, channel=SaleChannel.GIFT, warehouse_id=group.hefei_parts))
     assert (sale.body["total"], sale.body["receivable"]) == ("80.00", "0.00")
 
 
 # ---------------------------------------------------------------- technicians
 def test_path_1_from_a_warehouse_outbound_then_the_technician_confirms(office, group, shop):
     stock_parts(office, shop, group, 5)
-    request = office.parts.request_parts(shop.zhou, shop.zhou_van, [(shop.filter, 2)], note="Service at Feixi")
+    request = office.execute(shop.zhou, RequestParts(
+        mobile_warehouse_id=shop.zhou_van, lines=[PartQuantityRequest(part_id=shop.filter, quantity=2)],
+        note="Service at Feixi"))
     request_id = UUID(request.body["request_id"])
-    handled = office.parts.handle_parts_request(shop.chen, request_id, RequestPath.FROM_WAREHOUSE, group.hefei_parts)
+    handled = office.execute(shop.chen, HandlePartsRequest(
+        request_id=request_id, path=RequestPath.FROM_WAREHOUSE, warehouse_id=group.hefei_parts))
     assert handled.body["status"] == "prepared"
     assert figures(office, shop.filter, group.hefei_parts) == (5, 2, 0)
-    refused("parts-document-state", office.parts.confirm_parts_receipt, shop.zhou, request_id)   # not shipped yet
-    office.parts.ship_parts_outbound(shop.keeper, UUID(handled.body["outbound_id"]))
+    refused("parts-document-state", lambda: office.execute(shop.zhou, ConfirmPartsReceipt(
+        request_id=request_id)))   # not shipped yet
+    office.execute(shop.keeper, ShipPartsOutbound(outbound_id=UUID(handled.body["outbound_id"])))
     assert figures(office, shop.filter, group.hefei_parts) == (3, 0, 0)
     assert figures(office, shop.filter, shop.zhou_van) == (0, 0, 2)          # on its way
-    refused("not-your-mobile-warehouse", office.parts.confirm_parts_receipt, shop.wu, request_id)
-    office.parts.confirm_parts_receipt(shop.zhou, request_id)
+    refused("not-your-mobile-warehouse", lambda: office.execute(shop.wu, ConfirmPartsReceipt(
+        request_id=request_id)))
+    office.execute(shop.zhou, ConfirmPartsReceipt(request_id=request_id))
     assert figures(office, shop.filter, shop.zhou_van) == (2, 0, 0)
     office.catch_up()
     with office.read() as cur:
@@ -218,14 +277,17 @@ def test_path_1_from_a_warehouse_outbound_then_the_technician_confirms(office, g
 
 
 def test_path_2_emergency_purchase_shipped_straight_to_the_technician(office, group, shop):
-    request_id = UUID(office.parts.request_parts(shop.zhou, shop.zhou_van, [(shop.bucket_tooth, 3)])
+    request_id = UUID(office.execute(shop.zhou, RequestParts(
+        mobile_warehouse_id=shop.zhou_van, lines=[PartQuantityRequest(part_id=shop.bucket_tooth, quantity=3)]))
                       .body["request_id"])
-    handled = office.parts.handle_parts_request(shop.chen, request_id, RequestPath.PURCHASE_TO_TECHNICIAN, None,
-                                                "Hefei Parts Co", {1: D("130.00")})
+    handled = office.execute(shop.chen, HandlePartsRequest(
+        request_id=request_id, path=RequestPath.PURCHASE_TO_TECHNICIAN, warehouse_id=None,
+        supplier="Hefei Parts Co", unit_prices=[LinePriceRequest(line_no=1, unit_price=D("130.00"))]))
     order_id = UUID(handled.body["purchase_order_id"])
     assert figures(office, shop.bucket_tooth, shop.zhou_van) == (0, 0, 3)
-    refused("invalid-value", office.parts.receive_purchase, shop.keeper, order_id, {1: 3})   # the technician confirms
-    office.parts.confirm_parts_receipt(shop.zhou, request_id)
+    refused("invalid-value", lambda: office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id, lines=[ReceivedLineRequest(line_no=1, quantity=3)])))   # the technician confirms
+    office.execute(shop.zhou, ConfirmPartsReceipt(request_id=request_id))
     assert figures(office, shop.bucket_tooth, shop.zhou_van) == (3, 0, 0)
     office.catch_up()
     with office.read() as cur:
@@ -240,22 +302,26 @@ def test_path_2_emergency_purchase_shipped_straight_to_the_technician(office, gr
 
 def test_path_3_emergency_purchase_to_a_warehouse_then_outbound_to_the_technician(office, group, shop):
     stock_parts(office, shop, group, 1, part=shop.bucket_tooth)     # one free tooth that the request must not take
-    request_id = UUID(office.parts.request_parts(shop.zhou, shop.zhou_van, [(shop.bucket_tooth, 2)])
+    request_id = UUID(office.execute(shop.zhou, RequestParts(
+        mobile_warehouse_id=shop.zhou_van, lines=[PartQuantityRequest(part_id=shop.bucket_tooth, quantity=2)]))
                       .body["request_id"])
-    handled = office.parts.handle_parts_request(shop.chen, request_id, RequestPath.PURCHASE_TO_WAREHOUSE,
-                                                group.hefei_parts, "Hefei Parts Co")
+    handled = office.execute(shop.chen, HandlePartsRequest(
+        request_id=request_id, path=RequestPath.PURCHASE_TO_WAREHOUSE, warehouse_id=group.hefei_parts,
+        supplier="Hefei Parts Co"))
     order_id = UUID(handled.body["purchase_order_id"])
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (1, 0, 2)
     # The first tooth arrives: reserved for the request at once, shipped and confirmed.
-    partly = office.parts.receive_purchase(shop.keeper, order_id, {1: 1})
+    partly = office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id, lines=[ReceivedLineRequest(line_no=1, quantity=1)]))
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (2, 1, 1)
-    office.parts.ship_parts_outbound(shop.keeper, UUID(partly.body["outbound_id"]))
-    assert office.parts.confirm_parts_receipt(shop.zhou, request_id).body["status"] == "ordered"   # one to come
-    received = office.parts.receive_purchase(shop.keeper, order_id, {1: 1})
+    office.execute(shop.keeper, ShipPartsOutbound(outbound_id=UUID(partly.body["outbound_id"])))
+    assert office.execute(shop.zhou, ConfirmPartsReceipt(request_id=request_id)).body["status"] == "ordered"   # one to come
+    received = office.execute(shop.keeper, ReceivePurchase(
+        order_id=order_id, lines=[ReceivedLineRequest(line_no=1, quantity=1)]))
     outbound_id = UUID(received.body["outbound_id"])
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (2, 1, 0)   # reserved for the request at once
-    office.parts.ship_parts_outbound(shop.keeper, outbound_id)
-    assert office.parts.confirm_parts_receipt(shop.zhou, request_id).body["status"] == "received"
+    office.execute(shop.keeper, ShipPartsOutbound(outbound_id=outbound_id))
+    assert office.execute(shop.zhou, ConfirmPartsReceipt(request_id=request_id)).body["status"] == "received"
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (1, 0, 0)
     assert figures(office, shop.bucket_tooth, shop.zhou_van) == (2, 0, 0)
     office.catch_up()
@@ -271,30 +337,43 @@ def test_path_3_emergency_purchase_to_a_warehouse_then_outbound_to_the_technicia
 
 def test_a_work_order_consumes_from_the_van_and_requests_what_is_missing(office, group, people, shop):
     stock_parts(office, shop, group, 5)
-    r = UUID(office.parts.request_parts(shop.zhou, shop.zhou_van, [(shop.filter, 2)]).body["request_id"])
-    out = office.parts.handle_parts_request(shop.chen, r, RequestPath.FROM_WAREHOUSE, group.hefei_parts)
-    office.parts.ship_parts_outbound(shop.keeper, UUID(out.body["outbound_id"]))
-    office.parts.confirm_parts_receipt(shop.zhou, r)
-    order = office.parts.open_work_order(shop.zhou, shop.zhou_van, people.customer, None, "SY215C-0009",
-                                         JobType.MAINTENANCE)
+    r = UUID(office.execute(shop.zhou, RequestParts(
+        mobile_warehouse_id=shop.zhou_van, lines=[PartQuantityRequest(part_id=shop.filter, quantity=2)])).body["request_id"])
+    out = office.execute(shop.chen, HandlePartsRequest(
+        request_id=r, path=RequestPath.FROM_WAREHOUSE, warehouse_id=group.hefei_parts))
+    office.execute(shop.keeper, ShipPartsOutbound(outbound_id=UUID(out.body["outbound_id"])))
+    office.execute(shop.zhou, ConfirmPartsReceipt(request_id=r))
+    order = office.execute(shop.zhou, OpenWorkOrder(
+        mobile_warehouse_id=shop.zhou_van, customer_id=people.customer, customer_name=None,
+        serial_number="SY215C-0009", job_type=JobType.MAINTENANCE))
     order_id = UUID(order.body["work_order_id"])
-    office.parts.consume_parts(shop.zhou, order_id, [(shop.filter, 2)])
+    office.execute(shop.zhou, ConsumeParts(
+        work_order_id=order_id, lines=[PartQuantityRequest(part_id=shop.filter, quantity=2)]))
     assert figures(office, shop.filter, shop.zhou_van) == (0, 0, 0)
-    error = refused("insufficient-part-stock", office.parts.consume_parts, shop.zhou, order_id, [(shop.filter, 1)])
+    error = refused("insufficient-part-stock", lambda: office.execute(shop.zhou, ConsumeParts(
+        work_order_id=order_id, lines=[PartQuantityRequest(part_id=shop.filter, quantity=1)])))
     assert "Request the missing parts" in error.message
-    refused("insufficient-part-stock", office.parts.consume_parts, shop.zhou, order_id, [(shop.bucket_tooth, 1)])
-    refused("not-your-mobile-warehouse", office.parts.consume_parts, shop.wu, order_id, [(shop.filter, 1)])
-    missing = office.parts.request_parts(shop.zhou, shop.zhou_van, [(shop.filter, 1)], work_order_id=order_id)
+    refused("insufficient-part-stock", lambda: office.execute(shop.zhou, ConsumeParts(
+        work_order_id=order_id, lines=[PartQuantityRequest(part_id=shop.bucket_tooth, quantity=1)])))
+    refused("not-your-mobile-warehouse", lambda: office.execute(shop.wu, ConsumeParts(
+        work_order_id=order_id, lines=[PartQuantityRequest(part_id=shop.filter, quantity=1)])))
+    missing = office.execute(shop.zhou, RequestParts(
+        mobile_warehouse_id=shop.zhou_van, lines=[PartQuantityRequest(part_id=shop.filter, quantity=1)],
+        work_order_id=order_id))
     assert missing.body["status"] == "requested"
-    office.parts.complete_work_order(shop.zhou, order_id)
-    refused("parts-document-state", office.parts.consume_parts, shop.zhou, order_id, [(shop.filter, 1)])
+    office.execute(shop.zhou, CompleteWorkOrder(work_order_id=order_id))
+    refused("parts-document-state", lambda: office.execute(shop.zhou, ConsumeParts(
+        work_order_id=order_id, lines=[PartQuantityRequest(part_id=shop.filter, quantity=1)])))
     assert_view_equals_aggregates(office)
 
 
 def test_a_technician_requests_only_into_their_own_van(office, group, shop):
-    refused("not-your-mobile-warehouse", office.parts.request_parts, shop.wu, shop.zhou_van, [(shop.filter, 1)])
-    refused("warehouse-not-usable", office.parts.request_parts, shop.zhou, group.hefei_parts, [(shop.filter, 1)])
-    refused("forbidden", office.parts.request_parts, shop.keeper, shop.zhou_van, [(shop.filter, 1)])
+    refused("not-your-mobile-warehouse", lambda: office.execute(shop.wu, RequestParts(
+        mobile_warehouse_id=shop.zhou_van, lines=[PartQuantityRequest(part_id=shop.filter, quantity=1)])))
+    refused("warehouse-not-usable", lambda: office.execute(shop.zhou, RequestParts(
+        mobile_warehouse_id=group.hefei_parts, lines=[PartQuantityRequest(part_id=shop.filter, quantity=1)])))
+    refused("forbidden", lambda: office.execute(shop.keeper, RequestParts(
+        mobile_warehouse_id=shop.zhou_van, lines=[PartQuantityRequest(part_id=shop.filter, quantity=1)])))
 
 
 # ---------------------------------------------------------------- contract accessories
@@ -302,20 +381,21 @@ def dispatchable(office, group, people) -> tuple[UUID, int]:
     """An approved contract with its machine picked on outbound 1."""
     contract = approve_sale(office, group, people)
     receive(office, group, "SY215C-7001")
-    office.deliveries.pick_machine(people.wang, contract, "SY215C-7001")
+    office.execute(people.wang, PickMachine(contract_id=contract, serial_number="SY215C-7001"))
     return contract, 1
 
 
 def test_a_contract_accessory_line_draws_down_parts_stock_at_dispatch(office, group, people, shop):
     stock_parts(office, shop, group, 3, part=shop.bucket_tooth)
     contract, outbound_no = dispatchable(office, group, people)
-    line = office.deliveries.add_accessory_outbound_line(people.chen, contract, 2, None, None, None,
-                                                         shop.bucket_tooth, group.hefei_parts)
+    line = office.execute(people.chen, AddAccessoryOutboundLine(
+        contract_id=contract, quantity=2, agreed_accessory_no=None, name=None, unit_price=None,
+        part_id=shop.bucket_tooth, warehouse_id=group.hefei_parts))
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (3, 2, 0)
-    refused("insufficient-part-stock", office.deliveries.add_accessory_outbound_line, people.chen, contract, 2,
-            None, None, None, shop.bucket_tooth, group.hefei_parts)
-    office.deliveries.review_outbound(people.sun, contract, outbound_no)
-    office.deliveries.dispatch(group.keeper_hefei, contract, outbound_no)
+    refused("insufficient-part-stock", office.execute, people.chen, AddAccessoryOutboundLine(
+        contract_id=contract, quantity=2, part_id=shop.bucket_tooth, warehouse_id=group.hefei_parts))
+    office.execute(people.sun, ReviewOutbound(contract_id=contract, outbound_no=outbound_no))
+    office.execute(group.keeper_hefei, DispatchMachine(contract_id=contract, outbound_no=outbound_no))
     assert figures(office, shop.bucket_tooth, group.hefei_parts) == (1, 0, 0)
     assert line.body["line_no"] >= 1
     assert_view_equals_aggregates(office)

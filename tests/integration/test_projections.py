@@ -10,6 +10,7 @@ from domain.machines import MachineStatus
 from interfaces.persistence.views import PositionConflictError
 from projections.machine_stock import StockFilter, count_stock, get_machine, list_stock
 from tests.conftest import receive
+from application.stock.commands import TransferMachine
 
 
 def _snapshot(office) -> dict[str, list]:
@@ -26,7 +27,8 @@ def _snapshot(office) -> dict[str, list]:
 def test_stock_view_follows_receipts_and_transfers(backoffice, group):
     receive(backoffice, group, "SY-1")
     receive(backoffice, group, "SY-2", warehouse=group.chuzhou_main)
-    backoffice.stock.transfer_machine(group.keeper_group, "SY-1", group.hefei_yard, reason="yard has room")
+    backoffice.execute(group.keeper_group, TransferMachine(
+        serial_number="SY-1", to_warehouse_id=group.hefei_yard, reason="yard has room"))
     backoffice.catch_up()
     with backoffice.read() as cur:
         rows, total = list_stock(cur, group.keeper_group.scope, StockFilter(), 1, 10)
@@ -141,7 +143,8 @@ def test_two_runners_of_one_read_model_apply_each_event_once(backoffice, group):
 def test_rebuild_equals_live(backoffice, group):
     for n in range(10):
         receive(backoffice, group, f"SY-{n}", warehouse=group.chuzhou_main if n % 3 else group.hefei_main)
-    backoffice.stock.transfer_machine(group.keeper_group, "SY-1", group.hefei_yard, reason="customer nearby")
+    backoffice.execute(group.keeper_group, TransferMachine(
+        serial_number="SY-1", to_warehouse_id=group.hefei_yard, reason="customer nearby"))
     backoffice.catch_up()
     live = _snapshot(backoffice)
     for runner in backoffice.projections.values():
@@ -167,7 +170,7 @@ def test_a_new_read_model_version_is_rebuilt_from_the_log(backoffice, group):
 
 
 def test_runner_threads_follow_commands_and_queries_can_wait(backoffice, group):
-    backoffice.start_projections()
+    backoffice.workers.start_projections()
     result = receive(backoffice, group, "SY-WAIT")
     assert backoffice.wait_for("machine_stock", result.position)
     with backoffice.read() as cur:
@@ -181,6 +184,6 @@ def test_a_lost_wakeup_only_delays_a_read_model_by_the_poll_interval(backoffice,
     """Runners poll when no wake-up comes (a lost PostgreSQL NOTIFY, or a write
     from another process on SQLite)."""
     backoffice.commands.on_recorded = None  # this process no longer rings after a save
-    backoffice.start_projections()
+    backoffice.workers.start_projections()
     result = receive(backoffice, group, "SY-QUIET")
     assert backoffice.projections["machine_stock"].wait_for(result.position, timeout=3.0)

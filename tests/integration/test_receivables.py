@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.caller import SYSTEM, Caller
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
 from domain import ids
 from domain.access import Permission, Role, Scope
 from domain.approvals import AmountBand, ApprovalStep, DocumentType
@@ -27,6 +27,12 @@ from domain.receivables import Debt, ReceiptMethod, ReceiptStateError
 from interfaces.composition import BackOffice
 from projections import receivables
 from tests.conftest import ADMIN_PASSWORD, PASSWORD, Group, seed_group
+from application.access.commands import CreatePosition, CreateUser
+from interfaces.http.errors import status_of
+from application.sales.commands import CompleteContractTerms
+from application.approvals.commands import SetApprovalRule
+from application.sales.commands import ApproveContract, CreateCustomer, DefineCustomerType, DraftContract, SubmitContractForApproval, SubmitContractToClerk, UnapproveContract
+from application.receivables.commands import ConfirmReceipt, RecordReceipt, ReverseReceipt, SetPenaltyRate
 
 D = Decimal
 
@@ -44,25 +50,29 @@ class Clock:
 class People:
     def __init__(self, office: BackOffice, group: Group) -> None:
         access = office.access
-        access.create_position(SYSTEM, "Chuzhou", [group.chuzhou], all_companies=False)
+        office.execute(SYSTEM, CreatePosition(
+            name="Chuzhou", company_ids=[group.chuzhou], all_companies=False))
         for name, roles in {"wang": [Role.SALESPERSON], "li": [Role.SALESPERSON], "chen": [Role.SALES_CLERK],
                             "zhao": [Role.APPROVER], "sun": [Role.FINANCE], "qian": [Role.FINANCE]}.items():
-            access.create_user(SYSTEM, name, name.title(), PASSWORD, roles, [ids.position_id("Hefei")])
-        access.create_user(SYSTEM, "risk", "Risk", PASSWORD, [Role.FINANCE, Role.APPROVER],
-                           [ids.position_id("Chuzhou")])
+            office.execute(SYSTEM, CreateUser(
+                username=name, display_name=name.title(), password=PASSWORD, roles=roles,
+                position_ids=[ids.position_id("Hefei")]))
+        office.execute(SYSTEM, CreateUser(
+            username="risk", display_name="Risk", password=PASSWORD, roles=[Role.FINANCE, Role.APPROVER],
+            position_ids=[ids.position_id("Chuzhou")]))
 
         def caller(name: str) -> Caller:
             return access.authenticate(access.login(name, PASSWORD).access_token)
 
         self.wang, self.li, self.chen, self.zhao = caller("wang"), caller("li"), caller("chen"), caller("zhao")
         self.sun, self.qian, self.risk = caller("sun"), caller("qian"), caller("risk")
-        office.customers.define_customer_type(SYSTEM, "FORMAL", "Formal")
-        office.approval_rules.set_approval_rule(
-            SYSTEM, DocumentType.SALES_CONTRACT, None,
-            [AmountBand(D("0.00"), (ApprovalStep("Sales manager", Role.APPROVER),))])
-        self.customer = UUID(office.customers.register_customer(
-            self.wang, group.hefei, "Hefei Earthworks", PartyKind.ORGANISATION, ids.customer_type_id("FORMAL")
-        ).body["customer_id"])
+        office.execute(SYSTEM, DefineCustomerType(code="FORMAL", name="Formal"))
+        office.execute(SYSTEM, SetApprovalRule(
+            document_type=DocumentType.SALES_CONTRACT, company_id=None,
+            bands=[AmountBand(D("0.00"), (ApprovalStep("Sales manager", Role.APPROVER),))]))
+        self.customer = UUID(office.execute(self.wang, CreateCustomer(
+            company_id=group.hefei, name="Hefei Earthworks", kind=PartyKind.ORGANISATION,
+            customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
 
 
 @pytest.fixture
@@ -98,22 +108,24 @@ SCENARIO_TERMS = CommercialTerms(PaymentMethod.INSTALLMENT, D("80000.00"),
 def approve_sale(office, group: Group, people: People, terms: CommercialTerms = SCENARIO_TERMS,
                  price: str = "380000.00", salesperson: Caller | None = None) -> UUID:
     seller = salesperson or people.wang
-    customer = people.customer if seller is people.wang else UUID(office.customers.register_customer(
-        seller, group.hefei, "Feixi Quarry", PartyKind.ORGANISATION, ids.customer_type_id("FORMAL")
-    ).body["customer_id"])
-    contract = UUID(office.contracts.draft_contract(seller, group.hefei, customer, None,
-                                                    [LineRequest(group.excavator, 1, D(price))]).body["contract_id"])
-    office.contracts.submit_to_clerk(seller, contract)
-    office.contracts.complete_terms(people.chen, contract, terms)
-    office.contracts.submit_for_approval(people.chen, contract)
-    office.contracts.approve(people.zhao, contract)
+    customer = people.customer if seller is people.wang else UUID(office.execute(seller, CreateCustomer(
+        company_id=group.hefei, name="Feixi Quarry", kind=PartyKind.ORGANISATION,
+        customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
+    contract = UUID(office.execute(seller, DraftContract(
+        company_id=group.hefei, customer_id=customer, contact_id=None,
+        lines=[ContractLineRequest(group.excavator, 1, D(price))])).body["contract_id"])
+    office.execute(seller, SubmitContractToClerk(contract_id=contract))
+    office.execute(people.chen, CompleteContractTerms.of(contract, terms))
+    office.execute(people.chen, SubmitContractForApproval(contract_id=contract))
+    office.execute(people.zhao, ApproveContract(contract_id=contract))
     return contract
 
 
 def pay(office, people: People, contract: UUID, amount: str, value_date: date, **kw) -> UUID:
-    receipt = UUID(office.receivables.record_receipt(people.chen, contract, D(amount), value_date,
-                                                     ReceiptMethod.BANK_TRANSFER, **kw).body["receipt_id"])
-    office.receivables.confirm_receipt(people.sun, contract, receipt)
+    receipt = UUID(office.execute(people.chen, RecordReceipt(
+        contract_id=contract, amount=D(amount), value_date=value_date, method=ReceiptMethod.BANK_TRANSFER,
+        **kw)).body["receipt_id"])
+    office.execute(people.sun, ConfirmReceipt(contract_id=contract, receipt_id=receipt))
     return receipt
 
 
@@ -133,8 +145,10 @@ def receivable(office, who: Caller, contract: UUID, as_of: date) -> dict:
 def scenario_until_april(office, clock: Clock, group: Group, people: People, sales: int = 1) -> list[UUID]:
     """SCENARIO.md: approved 2025-12-15; rates 0.05 % a day from 2026-01-01 and 0.06 % from
     2026-04-15; down payment, January and February paid on time; March left unpaid."""
-    office.receivables.set_penalty_rate(SYSTEM, group.hefei, date(2026, 1, 1), D("0.0005"))
-    office.receivables.set_penalty_rate(SYSTEM, group.hefei, date(2026, 4, 15), D("0.0006"))
+    office.execute(SYSTEM, SetPenaltyRate(
+        company_id=group.hefei, effective_from=date(2026, 1, 1), daily_rate=D("0.0005")))
+    office.execute(SYSTEM, SetPenaltyRate(
+        company_id=group.hefei, effective_from=date(2026, 4, 15), daily_rate=D("0.0006")))
     contracts = [approve_sale(office, group, people) for _ in range(sales)]
     for contract in contracts:
         pay(office, people, contract, "80000.00", date(2025, 12, 15))
@@ -243,7 +257,7 @@ def test_rebuilding_the_receivables_read_model_gives_the_live_rows(office, clock
     for day in range(1, 12):
         accrue(office, clock, date(2026, 4, day))
     receipt = pay(office, people, contract, "10000.00", date(2026, 4, 10))
-    office.receivables.reverse_receipt(people.sun, contract, receipt, "Bounced")
+    office.execute(people.sun, ReverseReceipt(contract_id=contract, receipt_id=receipt, reason="Bounced"))
     pay(office, people, contract, "5000.00", date(2026, 4, 8))
 
     def dump() -> dict[str, list]:
@@ -262,30 +276,31 @@ def test_rebuilding_the_receivables_read_model_gives_the_live_rows(office, clock
 
 def test_unapproval_closes_an_untouched_receivable_and_is_refused_once_money_came_in(office, clock, group, people):
     contract = approve_sale(office, group, people)
-    office.contracts.unapprove(people.zhao, contract, "Customer changed the down payment")
+    office.execute(people.zhao, UnapproveContract(
+        contract_id=contract, reason="Customer changed the down payment"))
     assert receivable(office, people.chen, contract, clock.day)["status"] == "closed"
-    office.contracts.submit_for_approval(people.chen, contract)
-    office.contracts.approve(people.zhao, contract)
+    office.execute(people.chen, SubmitContractForApproval(contract_id=contract))
+    office.execute(people.zhao, ApproveContract(contract_id=contract))
     row = receivable(office, people.chen, contract, clock.day)
     assert (row["status"], row["outstanding"]) == ("open", D("387115.64"))
     pay(office, people, contract, "80000.00", clock.day)
     with pytest.raises(ContractAlreadyStartedError) as refused:
-        office.contracts.unapprove(people.zhao, contract, "Too late")
+        office.execute(people.zhao, UnapproveContract(contract_id=contract, reason="Too late"))
     assert "80000.00" in refused.value.message
     assert receivable(office, people.chen, contract, clock.day)["status"] == "open"
 
 
 def test_two_confirmations_of_one_receipt_at_once_count_it_once(office, clock, group, people):
     contract = approve_sale(office, group, people)
-    receipt = UUID(office.receivables.record_receipt(people.chen, contract, D("80000.00"), clock.day,
-                                                     ReceiptMethod.CASH).body["receipt_id"])
+    receipt = UUID(office.execute(people.chen, RecordReceipt(
+        contract_id=contract, amount=D("80000.00"), value_date=clock.day, method=ReceiptMethod.CASH)).body["receipt_id"])
     barrier = threading.Barrier(2)
     outcomes: list[Any] = []
 
     def confirm(who: Caller) -> None:
         barrier.wait()
         try:
-            outcomes.append(office.receivables.confirm_receipt(who, contract, receipt).status_code)
+            outcomes.append(office.execute(who, ConfirmReceipt(contract_id=contract, receipt_id=receipt)).status_code)
         except DomainError as error:
             outcomes.append(error)
 
@@ -296,7 +311,7 @@ def test_two_confirmations_of_one_receipt_at_once_count_it_once(office, clock, g
         t.join()
     assert sorted(map(str, outcomes)).count("200") == 1
     refusal = next(o for o in outcomes if isinstance(o, DomainError))
-    assert isinstance(refusal, ReceiptStateError) and refusal.status == 409
+    assert isinstance(refusal, ReceiptStateError) and status_of(refusal) == 409
     assert receivable(office, people.chen, contract, clock.day)["received"] == D("80000.00")
 
 
@@ -332,7 +347,7 @@ def test_out_of_scope_receivables_never_appear_in_lists_totals_or_statements(off
 def test_the_worker_accrues_through_yesterday_by_itself_each_new_day(office, clock, group, people):
     (contract,) = scenario_until_april(office, clock, group, people)
     clock.day = date(2026, 4, 6)
-    office.start_penalty_schedule(SYSTEM, check_every=0.05)
+    office.workers.start_penalty_schedule(SYSTEM, check_every=0.05)
 
     def accrued() -> Decimal:
         return receivable(office, people.chen, contract, clock.day)["penalty_accrued"]
@@ -366,29 +381,30 @@ def test_the_receivable_history_tells_the_backdated_correction_in_order(office, 
         date(2026, 4, 10), date(2026, 4, 12), D("-4.95"), D("15708.17"))
     with pytest.raises(DomainError) as hidden:
         office.history.receivable_history(people.risk, contract)
-    assert hidden.value.status == 404
+    assert status_of(hidden.value) == 404
 
 
 def test_an_approval_overtaken_between_its_reads_is_refused_as_already_approved(office, group, people, monkeypatch):
     """The loser of two approvals at once may read the contract before the winner's save and
     the receivable after it: it must end as "already approved", not as a receivable refusal."""
-    contract = UUID(office.contracts.draft_contract(people.wang, group.hefei, people.customer, None,
-                                                    [LineRequest(group.excavator, 1, D("380000.00"))]).body["contract_id"])
-    office.contracts.submit_to_clerk(people.wang, contract)
-    office.contracts.complete_terms(people.chen, contract, SCENARIO_TERMS)
-    office.contracts.submit_for_approval(people.chen, contract)
+    contract = UUID(office.execute(people.wang, DraftContract(
+        company_id=group.hefei, customer_id=people.customer, contact_id=None,
+        lines=[ContractLineRequest(group.excavator, 1, D("380000.00"))])).body["contract_id"])
+    office.execute(people.wang, SubmitContractToClerk(contract_id=contract))
+    office.execute(people.chen, CompleteContractTerms.of(contract, SCENARIO_TERMS))
+    office.execute(people.chen, SubmitContractForApproval(contract_id=contract))
     other = Caller(uuid4(), "qian", frozenset(Permission), Scope(all_companies=True), frozenset({Role.APPROVER}))
     find, overtaken = office.commands.find, []
 
     def find_after_the_winner(aggregate_id, cls):
         if cls is Debt and not overtaken:
             overtaken.append(other)
-            office.contracts.approve(other, contract)
+            office.execute(other, ApproveContract(contract_id=contract))
         return find(aggregate_id, cls)
 
     monkeypatch.setattr(office.commands, "find", find_after_the_winner)
     with pytest.raises(ContractStateError):
-        office.contracts.approve(people.zhao, contract)
+        office.execute(people.zhao, ApproveContract(contract_id=contract))
     monkeypatch.undo()
     events = [e["event"] for e in office.history.contract_history(people.chen, contract)]
     assert events.count("Contract.Approved") == 1

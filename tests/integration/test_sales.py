@@ -13,15 +13,33 @@ from uuid import UUID
 
 import pytest
 
+from application.access.commands import CreatePosition, CreateUser
+from application.approvals import SetApprovalRule
 from application.caller import SYSTEM, Caller
 from application.ledger import ConcurrentChangeError
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
+from application.sales.commands import (
+    ApproveContract,
+    CompleteContractTerms,
+    CreateContact,
+    CreateCustomer,
+    DefineCustomerTag,
+    DefineCustomerType,
+    DraftContract,
+    RejectContract,
+    ReturnContractToSalesperson,
+    SubmitContractForApproval,
+    SubmitContractToClerk,
+    TagCustomer,
+    UnapproveContract,
+)
 from domain import ids
 from domain.access import Role
 from domain.approvals import AmountBand, ApprovalStep, DocumentType, StepScope
 from domain.base import DomainError
 from domain.contracts import CommercialTerms, ContractStateError, InstallmentTerms, PaymentMethod, ScheduleMethod
 from domain.customers import PartyKind
+from interfaces.http.errors import status_of
 from projections import approval_queue, contracts, customers
 from tests.conftest import PASSWORD, TODAY
 
@@ -48,24 +66,32 @@ TWO_STEPS = [AmountBand(Decimal("0.00"), (ApprovalStep("Sales manager", Role.APP
 @pytest.fixture
 def sales(backoffice, group) -> Sales:
     access = backoffice.access
-    access.create_position(SYSTEM, "Chuzhou", [group.chuzhou], all_companies=False)
+    backoffice.execute(SYSTEM, CreatePosition(
+        name="Chuzhou", company_ids=[group.chuzhou], all_companies=False))
     people = {"wang": [Role.SALESPERSON], "li": [Role.SALESPERSON], "chen": [Role.SALES_CLERK],
               "zhao": [Role.APPROVER], "qian": [Role.APPROVER]}
     for name, roles in people.items():
-        access.create_user(SYSTEM, name, name.title(), PASSWORD, roles, [ids.position_id("Hefei")])
-    access.create_user(SYSTEM, "sun", "Sun", PASSWORD, [Role.FINANCE], [ids.position_id("Whole group")])
-    access.create_user(SYSTEM, "risk", "Risk", PASSWORD, [Role.APPROVER, Role.FINANCE], [ids.position_id("Chuzhou")])
+        backoffice.execute(SYSTEM, CreateUser(
+            username=name, display_name=name.title(), password=PASSWORD, roles=roles,
+            position_ids=[ids.position_id("Hefei")]))
+    backoffice.execute(SYSTEM, CreateUser(
+        username="sun", display_name="Sun", password=PASSWORD, roles=[Role.FINANCE],
+        position_ids=[ids.position_id("Whole group")]))
+    backoffice.execute(SYSTEM, CreateUser(
+        username="risk", display_name="Risk", password=PASSWORD, roles=[Role.APPROVER, Role.FINANCE],
+        position_ids=[ids.position_id("Chuzhou")]))
 
     def caller(name: str) -> Caller:
         return access.authenticate(access.login(name, PASSWORD).access_token)
 
-    backoffice.customers.define_customer_type(SYSTEM, "FORMAL", "Formal")
-    backoffice.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, None, TWO_STEPS)
+    backoffice.execute(SYSTEM, DefineCustomerType(code="FORMAL", name="Formal"))
+    backoffice.execute(SYSTEM, SetApprovalRule(
+        document_type=DocumentType.SALES_CONTRACT, company_id=None, bands=TWO_STEPS))
     wang = caller("wang")
-    customer = UUID(backoffice.customers.register_customer(
-        wang, group.hefei, "Hefei Earthworks", PartyKind.ORGANISATION, ids.customer_type_id("FORMAL")
-    ).body["customer_id"])
-    contact = UUID(backoffice.customers.register_contact(wang, group.hefei, "Liu Qiang").body["contact_id"])
+    customer = UUID(backoffice.execute(wang, CreateCustomer(
+        company_id=group.hefei, name="Hefei Earthworks", kind=PartyKind.ORGANISATION,
+        customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
+    contact = UUID(backoffice.execute(wang, CreateContact(company_id=group.hefei, name="Liu Qiang")).body["contact_id"])
     return Sales(wang, caller("li"), caller("chen"), caller("zhao"), caller("qian"), caller("sun"), caller("risk"),
                  customer, contact)
 
@@ -78,12 +104,13 @@ def _terms(down: str = "80000.00") -> CommercialTerms:
 
 
 def _to_approval(office, group, sales: Sales, price: str = "380000.00") -> UUID:
-    drafted = office.contracts.draft_contract(sales.wang, group.hefei, sales.customer, sales.contact,
-                                              [LineRequest(group.excavator, 1, Decimal(price))])
+    drafted = office.execute(sales.wang, DraftContract(
+        company_id=group.hefei, customer_id=sales.customer, contact_id=sales.contact,
+        lines=[ContractLineRequest(group.excavator, 1, Decimal(price))]))
     contract = UUID(drafted.body["contract_id"])
-    office.contracts.submit_to_clerk(sales.wang, contract)
-    office.contracts.complete_terms(sales.chen, contract, _terms("20000.00"))
-    office.contracts.submit_for_approval(sales.chen, contract)
+    office.execute(sales.wang, SubmitContractToClerk(contract_id=contract))
+    office.execute(sales.chen, CompleteContractTerms.of(contract, _terms("20000.00")))
+    office.execute(sales.chen, SubmitContractForApproval(contract_id=contract))
     return contract
 
 
@@ -99,8 +126,10 @@ def _queue(office, who: Caller) -> list[str]:
 
 def test_the_contract_read_model_follows_every_step(backoffice, group, sales):
     office = backoffice
-    contract = UUID(office.contracts.draft_contract(sales.wang, group.hefei, sales.customer, sales.contact, [
-        LineRequest(group.excavator, 2, Decimal("190000.00"))]).body["contract_id"])
+    contract = UUID(office.execute(sales.wang, DraftContract(
+        company_id=group.hefei, customer_id=sales.customer, contact_id=sales.contact,
+        lines=[
+        ContractLineRequest(group.excavator, 2, Decimal("190000.00"))])).body["contract_id"])
 
     def row() -> dict:
         office.catch_up()
@@ -111,23 +140,24 @@ def test_the_contract_read_model_follows_every_step(backoffice, group, sales):
 
     assert (row()["status"], Decimal(str(row()["total_amount"])), row()["salesperson"]) == (
         "draft", Decimal("380000.00"), "wang")
-    office.contracts.submit_to_clerk(sales.wang, contract)
-    office.contracts.return_to_salesperson(sales.chen, contract, "Add the delivery site")
+    office.execute(sales.wang, SubmitContractToClerk(contract_id=contract))
+    office.execute(sales.chen, ReturnContractToSalesperson(
+        contract_id=contract, reason="Add the delivery site"))
     assert (row()["status"], row()["last_reason"]) == ("draft", "Add the delivery site")
-    office.contracts.submit_to_clerk(sales.wang, contract)
-    office.contracts.complete_terms(sales.chen, contract, _terms())
+    office.execute(sales.wang, SubmitContractToClerk(contract_id=contract))
+    office.execute(sales.chen, CompleteContractTerms.of(contract, _terms()))
     detail = row()
     assert detail["status"] == "with_clerk" and detail["payment_method"] == "installment"
     assert Decimal(str(detail["down_payment"])) == Decimal("80000.00")
     assert detail["terms"]["installment"]["annual_rate"] == "0.0435"
     assert [(line["model_code"], line["quantity"]) for line in detail["lines"]] == [("SY215C", 2)]
-    office.contracts.submit_for_approval(sales.chen, contract)
+    office.execute(sales.chen, SubmitContractForApproval(contract_id=contract))
     assert row()["status"] == "in_approval" and row()["submitted_on"] is not None
-    office.contracts.approve(sales.zhao, contract)
+    office.execute(sales.zhao, ApproveContract(contract_id=contract))
     assert row()["status"] == "in_approval"
-    office.contracts.approve(sales.sun, contract)
+    office.execute(sales.sun, ApproveContract(contract_id=contract))
     assert row()["status"] == "approved" and row()["approved_on"] is not None
-    office.contracts.unapprove(sales.zhao, contract, "Price below the floor")
+    office.execute(sales.zhao, UnapproveContract(contract_id=contract, reason="Price below the floor"))
     assert (row()["status"], row()["approved_on"], row()["last_reason"]) == (
         "with_clerk", None, "Price below the floor")
     history = office.history.contract_history(sales.chen, contract)
@@ -150,15 +180,15 @@ def test_the_queue_shows_each_document_to_exactly_those_who_decide_its_step(back
     assert _queue(office, sales.qian) == [big, small]
     for nobody in (sales.chen, sales.wang, sales.li, sales.sun, sales.risk):
         assert _queue(office, nobody) == []
-    office.contracts.approve(sales.zhao, UUID(big))
+    office.execute(sales.zhao, ApproveContract(contract_id=UUID(big)))
     assert _queue(office, sales.zhao) == [small] and _queue(office, sales.qian) == [small]
     assert _queue(office, sales.sun) == [big]                    # group finance
     assert _queue(office, sales.risk) == []                      # finance, but not the whole group
     with office.read() as cur:
         counts = approval_queue.count_my_approvals(cur, sales.sun.scope, sales.sun.roles, sales.sun.user_id, None)
     assert [(r["company_code"], r["document_type"], r["waiting"]) for r in counts] == [("HF", "sales_contract", 1)]
-    office.contracts.reject(sales.sun, UUID(big), "Down payment too low")
-    office.contracts.approve(sales.qian, UUID(small))
+    office.execute(sales.sun, RejectContract(contract_id=UUID(big), reason="Down payment too low"))
+    office.execute(sales.qian, ApproveContract(contract_id=UUID(small)))
     for anyone in (sales.zhao, sales.qian, sales.sun):
         assert _queue(office, anyone) == []
 
@@ -166,12 +196,14 @@ def test_the_queue_shows_each_document_to_exactly_those_who_decide_its_step(back
 def test_a_rule_changed_while_documents_are_in_flight_leaves_them_on_their_old_route(backoffice, group, sales):
     office = backoffice
     before = _to_approval(office, group, sales, "150000.00")   # one step under the group rule
-    office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, group.hefei, [
+    office.execute(SYSTEM, SetApprovalRule(
+        document_type=DocumentType.SALES_CONTRACT, company_id=group.hefei,
+        bands=[
         AmountBand(Decimal("0.00"), (ApprovalStep("Sales manager", Role.APPROVER),
-                                     ApprovalStep("Group finance", Role.FINANCE, StepScope.GROUP)))])
+                                     ApprovalStep("Group finance", Role.FINANCE, StepScope.GROUP)))]))
     after = _to_approval(office, group, sales, "150000.00")    # the Hefei rule now: two steps
-    assert office.contracts.approve(sales.zhao, before).body["status"] == "approved"
-    answer = office.contracts.approve(sales.zhao, after).body
+    assert office.execute(sales.zhao, ApproveContract(contract_id=before)).body["status"] == "approved"
+    answer = office.execute(sales.zhao, ApproveContract(contract_id=after)).body
     assert answer["status"] == "in_approval" and answer["waiting_for"] == {"step": "Group finance", "role": "finance"}
     events = office.history.contract_history(sales.chen, before)
     route = next(e for e in events if e["event"] == "Contract.SubmittedForApproval")["data"]["route"]
@@ -192,7 +224,7 @@ def test_two_approvers_deciding_the_same_step_at_once_leave_one_decision(backoff
         def decide(who: Caller) -> None:
             start.wait()
             try:
-                outcomes.append(office.contracts.approve(who, contract).body["status"])
+                outcomes.append(office.execute(who, ApproveContract(contract_id=contract)).body["status"])
             except DomainError as error:
                 outcomes.append(error)
 
@@ -205,7 +237,7 @@ def test_two_approvers_deciding_the_same_step_at_once_leave_one_decision(backoff
         refused = [o for o in outcomes if isinstance(o, DomainError)]
         assert len(approved) == 1 and len(refused) == 1, outcomes
         # Whoever came second either collided on the save or read the contract already approved.
-        assert isinstance(refused[0], (ConcurrentChangeError, ContractStateError)) and refused[0].status == 409
+        assert isinstance(refused[0], (ConcurrentChangeError, ContractStateError)) and status_of(refused[0]) == 409
         events = [e["event"] for e in office.history.contract_history(sales.chen, contract)]
         assert events.count("Contract.Approved") == 1
         assert str(contract) not in _queue(office, sales.zhao) + _queue(office, sales.qian)
@@ -213,12 +245,15 @@ def test_two_approvers_deciding_the_same_step_at_once_leave_one_decision(backoff
 
 def test_a_salesperson_never_sees_another_salespersons_records(backoffice, group, sales):
     office = backoffice
-    mine = UUID(office.customers.register_customer(sales.li, group.hefei, "Li's farmer", PartyKind.PERSON,
-                                                   ids.customer_type_id("FORMAL")).body["customer_id"])
-    office.contracts.draft_contract(sales.li, group.hefei, mine, None,
-                                    [LineRequest(group.excavator, 1, Decimal("100000.00"))])
-    office.contracts.draft_contract(sales.wang, group.hefei, sales.customer, sales.contact,
-                                    [LineRequest(group.excavator, 1, Decimal("100000.00"))])
+    mine = UUID(office.execute(sales.li, CreateCustomer(
+        company_id=group.hefei, name="Li's farmer", kind=PartyKind.PERSON,
+        customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
+    office.execute(sales.li, DraftContract(
+        company_id=group.hefei, customer_id=mine, contact_id=None,
+        lines=[ContractLineRequest(group.excavator, 1, Decimal("100000.00"))]))
+    office.execute(sales.wang, DraftContract(
+        company_id=group.hefei, customer_id=sales.customer, contact_id=sales.contact,
+        lines=[ContractLineRequest(group.excavator, 1, Decimal("100000.00"))]))
     office.catch_up()
     li = sales.li
     with office.read() as cur:
@@ -241,17 +276,18 @@ def test_a_salesperson_never_sees_another_salespersons_records(backoffice, group
     assert clerk_total == 2 and {r["owner"] for r in clerk_sees} == {"li", "wang"}
     # Commands answer another salesperson's record as not found, too.
     with pytest.raises(DomainError) as refused:
-        office.contracts.draft_contract(li, group.hefei, sales.customer, None,
-                                        [LineRequest(group.excavator, 1, Decimal("1.00"))])
-    assert (refused.value.status, refused.value.code) == (404, "customer-not-found")
+        office.execute(li, DraftContract(
+            company_id=group.hefei, customer_id=sales.customer, contact_id=None,
+            lines=[ContractLineRequest(group.excavator, 1, Decimal("1.00"))]))
+    assert (status_of(refused.value), refused.value.code) == (404, "customer-not-found")
 
 
 def test_rebuilt_sales_read_models_equal_the_live_ones(backoffice, group, sales):
     office = backoffice
     contract = _to_approval(office, group, sales)
-    office.contracts.approve(sales.zhao, contract)
-    office.customers.define_customer_tag(SYSTEM, "VIP", "Key account")
-    office.customers.tag_customer(sales.wang, sales.customer, ids.customer_tag_id("VIP"))
+    office.execute(sales.zhao, ApproveContract(contract_id=contract))
+    office.execute(SYSTEM, DefineCustomerTag(code="VIP", name="Key account"))
+    office.execute(sales.wang, TagCustomer(customer_id=sales.customer, tag_id=ids.customer_tag_id("VIP")))
     office.catch_up()
 
     def rows() -> dict[str, list]:

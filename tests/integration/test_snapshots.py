@@ -18,6 +18,13 @@ from domain.receivables import Debt
 from domain.snapshots import tag, untag
 from tests.integration.test_receivables import (  # noqa: F401  (fixtures)
     Clock, People, accrue, clock, group, office, pay, people, receivable, scenario_until_april)
+from application.parts.commands import (
+    CreatePart,
+    CreatePurchaseOrder,
+    PartLineRequest,
+    ReceivedLineRequest,
+    ReceivePurchase,
+)
 
 
 def replayed(office, debt_id) -> Debt:
@@ -56,12 +63,15 @@ def test_a_long_overdue_debt_loads_from_its_snapshot_as_it_replays(office, clock
 def test_a_busy_parts_stock_loads_from_its_snapshot_as_it_replays(office, group, people):
     """Sixty purchases received into one warehouse, then half of them sold: more than two
     snapshots' worth of movements on one stock."""
-    part = office.parts.register_part(people.chen, "OF-S1", "Oil filter", "pc", PartCategory.FILTER,
-                                      Decimal("50.00"), Decimal("80.00")).body["part_id"]
+    part = office.execute(people.chen, CreatePart(
+        part_no="OF-S1", name="Oil filter", unit="pc", category=PartCategory.FILTER,
+        purchase_price=Decimal("50.00"), sale_price=Decimal("80.00"))).body["part_id"]
     for _ in range(60):
-        order = office.parts.create_purchase_order(people.chen, group.hefei, "Sany", group.hefei_parts,
-                                                   [(UUID(part), 2, None)]).body["order_id"]
-        office.parts.receive_purchase(group.keeper_hefei, UUID(order), {1: 2})
+        order = office.execute(people.chen, CreatePurchaseOrder(
+            company_id=group.hefei, supplier="Sany", warehouse_id=group.hefei_parts,
+            lines=[PartLineRequest(part_id=UUID(part), quantity=2)])).body["order_id"]
+        office.execute(group.keeper_hefei, ReceivePurchase(
+            order_id=UUID(order), lines=[ReceivedLineRequest(line_no=1, quantity=2)]))
     stock_id = ids.part_stock_id(UUID(part), group.hefei_parts)
     assert snapshot_versions(office, stock_id)
     loaded = office.commands.find(stock_id, PartStock)

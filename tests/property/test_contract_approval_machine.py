@@ -19,8 +19,22 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from application.access.commands import CreatePosition, CreateUser
+from application.approvals import SetApprovalRule
 from application.caller import SYSTEM, Caller
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
+from application.sales.commands import (
+    ApproveContract,
+    CompleteContractTerms,
+    CreateCustomer,
+    DefineCustomerType,
+    DraftContract,
+    RejectContract,
+    ReturnContractToSalesperson,
+    SubmitContractForApproval,
+    SubmitContractToClerk,
+    UnapproveContract,
+)
 from domain import ids
 from domain.access import Role, User
 from domain.approvals import AmountBand, ApprovalStep, DocumentType, StepScope
@@ -28,6 +42,7 @@ from domain.base import DomainError
 from domain.contracts import CommercialTerms, Contract, PaymentMethod
 from domain.customers import PartyKind
 from interfaces.composition import BackOffice
+from interfaces.http.errors import status_of
 from interfaces.settings import Settings
 from projections import approval_queue, contracts
 from tests.conftest import PASSWORD, TODAY, seed_group
@@ -79,19 +94,23 @@ class ContractApprovals(RuleBasedStateMachine):
         group = seed_group(self.office)
         self.hefei, self.model = group.hefei, group.excavator
         access = self.office.access
-        access.create_position(SYSTEM, "Chuzhou", [group.chuzhou], all_companies=False)
+        self.office.execute(SYSTEM, CreatePosition(
+            name="Chuzhou", company_ids=[group.chuzhou], all_companies=False))
         self.callers: dict[str, Caller] = {}
         for name, (roles, hefei, whole) in PEOPLE.items():
             position = "Whole group" if whole else ("Hefei" if hefei else "Chuzhou")
-            access.create_user(SYSTEM, name, name, PASSWORD, sorted(roles), [ids.position_id(position)])
+            self.office.execute(SYSTEM, CreateUser(
+                username=name, display_name=name, password=PASSWORD, roles=sorted(roles),
+                position_ids=[ids.position_id(position)]))
             self.callers[name] = access.caller_of(self.office.commands.get(ids.user_id(name), User, name))
-        self.office.customers.define_customer_type(SYSTEM, "FORMAL", "Formal")
-        self.customer = UUID(self.office.customers.register_customer(
-            self.callers["wang"], self.hefei, "Customer", PartyKind.ORGANISATION, ids.customer_type_id("FORMAL")
-        ).body["customer_id"])
+        self.office.execute(SYSTEM, DefineCustomerType(code="FORMAL", name="Formal"))
+        self.customer = UUID(self.office.execute(self.callers["wang"], CreateCustomer(
+            company_id=self.hefei, name="Customer", kind=PartyKind.ORGANISATION,
+            customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
         self.rule_steps = 1
-        self.office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, self.hefei,
-                                                     [AmountBand(Decimal("0.00"), RULES[1])])
+        self.office.execute(SYSTEM, SetApprovalRule(
+            document_type=DocumentType.SALES_CONTRACT, company_id=self.hefei,
+            bands=[AmountBand(Decimal("0.00"), RULES[1])]))
         self.expected: dict[UUID, Expected] = {}
 
     def teardown(self) -> None:
@@ -148,15 +167,17 @@ class ContractApprovals(RuleBasedStateMachine):
     @rule(price=st.sampled_from(["150000.00", "380000.00"]))
     @precondition(lambda self: len(self.expected) < 3)
     def draft(self, price: str) -> None:
-        result = self.office.contracts.draft_contract(self.callers["wang"], self.hefei, self.customer, None,
-                                                      [LineRequest(self.model, 1, Decimal(price))])
+        result = self.office.execute(self.callers["wang"], DraftContract(
+            company_id=self.hefei, customer_id=self.customer, contact_id=None,
+            lines=[ContractLineRequest(self.model, 1, Decimal(price))]))
         self.expected[UUID(result.body["contract_id"])] = Expected()
 
     @rule(steps=st.sampled_from([1, 2]))
     def change_rule(self, steps: int) -> None:
         try:
-            self.office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, self.hefei,
-                                                         [AmountBand(Decimal("0.00"), RULES[steps])])
+            self.office.execute(SYSTEM, SetApprovalRule(
+                document_type=DocumentType.SALES_CONTRACT, company_id=self.hefei,
+                bands=[AmountBand(Decimal("0.00"), RULES[steps])]))
         except DomainError as error:
             assert error.code == "nothing-changed" and steps == self.rule_steps
         self.rule_steps = steps
@@ -183,14 +204,19 @@ class ContractApprovals(RuleBasedStateMachine):
         c = self.expected[contract_id]
         caller, service = self.callers[who], self.office.contracts
         calls = {
-            "submit_to_clerk": lambda: service.submit_to_clerk(caller, contract_id),
-            "return": lambda: service.return_to_salesperson(caller, contract_id, "add the site"),
-            "complete_terms": lambda: service.complete_terms(caller, contract_id, CommercialTerms(
-                PaymentMethod.CASH, Decimal("0.00"), None, Decimal("1000.00"), TODAY + timedelta(days=365), (), ())),
-            "submit_for_approval": lambda: service.submit_for_approval(caller, contract_id),
-            "approve": lambda: service.approve(caller, contract_id),
-            "reject": lambda: service.reject(caller, contract_id, "not this time"),
-            "unapprove": lambda: service.unapprove(caller, contract_id, "contract review"),
+            "submit_to_clerk": lambda: self.office.execute(caller, SubmitContractToClerk(
+                contract_id=contract_id)),
+            "return": lambda: self.office.execute(caller, ReturnContractToSalesperson(
+                contract_id=contract_id, reason="add the site")),
+            "complete_terms": lambda: self.office.execute(caller, CompleteContractTerms.of(contract_id, CommercialTerms(
+                PaymentMethod.CASH, Decimal("0.00"), None, Decimal("1000.00"), TODAY + timedelta(days=365), (), ()))),
+            "submit_for_approval": lambda: self.office.execute(caller, SubmitContractForApproval(
+                contract_id=contract_id)),
+            "approve": lambda: self.office.execute(caller, ApproveContract(contract_id=contract_id)),
+            "reject": lambda: self.office.execute(caller, RejectContract(
+                contract_id=contract_id, reason="not this time")),
+            "unapprove": lambda: self.office.execute(caller, UnapproveContract(
+                contract_id=contract_id, reason="contract review")),
         }
         allowed = self._allowed(act, who, c)
         event(f"{act} {'allowed' if allowed else 'refused'}")
@@ -198,7 +224,7 @@ class ContractApprovals(RuleBasedStateMachine):
             calls[act]()
         except DomainError as error:
             assert not allowed, f"{who} {act} on {c} refused: {error.code} {error.message}"
-            assert error.status in (403, 404, 409, 422), error.code
+            assert status_of(error) in (403, 404, 409, 422), error.code
         else:
             assert allowed, f"{who} {act} on {c} went through"
             self._apply(act, who, c)

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from application.caller import SYSTEM, Caller
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
 from domain import ids
 from domain.access import Permission, Role, Scope
 from domain.approvals import AmountBand, ApprovalStep, DocumentType
@@ -50,6 +50,13 @@ from interfaces.composition import BackOffice
 from interfaces.settings import Settings
 from projections import coupons as coupons_view
 from tests.conftest import PASSWORD
+from application.access.commands import CreateUser
+from application.organisation.commands import CreateCompany, RegisterMachineModel
+from application.coupons.commands import AdjustCoupon, ChangeCouponDetails, IssueCoupon, VoidCoupon
+from application.sales.commands import CompleteContractTerms
+from application.approvals.commands import SetApprovalRule
+from application.sales.commands import ApproveContract, CreateContact, CreateCustomer, DefineCustomerType, DraftContract, LinkContactToCustomer, SubmitContractForApproval, SubmitContractToClerk
+from application.receivables.commands import ConfirmReceipt, CouponPart, RecordReceipt, RejectReceipt, ReverseReceipt
 
 D = Decimal
 ZERO = D("0.00")
@@ -123,29 +130,34 @@ class CouponsOnTheStore(RuleBasedStateMachine):
         # are hashed cheaply: the library's defaults would make most of the time of each example.
         office.access.hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
         org = office.organisation
-        self.hefei = UUID(org.create_company(SYSTEM, "HF", "Hefei").body["company_id"])
-        self.chuzhou = UUID(org.create_company(SYSTEM, "CZ", "Chuzhou").body["company_id"])
-        excavator = UUID(org.register_machine_model(SYSTEM, "SY215C", "SY215C excavator", MachineType.EXCAVATOR)
+        self.hefei = UUID(office.execute(SYSTEM, CreateCompany(code="HF", name="Hefei")).body["company_id"])
+        self.chuzhou = UUID(office.execute(SYSTEM, CreateCompany(code="CZ", name="Chuzhou")).body["company_id"])
+        excavator = UUID(office.execute(SYSTEM, RegisterMachineModel(
+            code="SY215C", name="SY215C excavator", machine_type=MachineType.EXCAVATOR))
                          .body["model_id"])
-        self.salesperson_id = UUID(office.access.create_user(SYSTEM, "sales.hf", "Sales", PASSWORD,
-                                                             [Role.SALESPERSON]).body["user_id"])
-        self.manager_id = UUID(office.access.create_user(SYSTEM, "manager.hf", "Manager", PASSWORD,
-                                                         [Role.APPROVER]).body["user_id"])
+        self.salesperson_id = UUID(office.execute(SYSTEM, CreateUser(
+            username="sales.hf", display_name="Sales", password=PASSWORD, roles=[Role.SALESPERSON])).body["user_id"])
+        self.manager_id = UUID(office.execute(SYSTEM, CreateUser(
+            username="manager.hf", display_name="Manager", password=PASSWORD, roles=[Role.APPROVER])).body["user_id"])
         self.clerk, self.finance, self.approver = _person("clerk"), _person("finance"), _person("approver")
-        office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, None, [
-            AmountBand(D("0.00"), (ApprovalStep("Manager", Role.APPROVER),))])
-        office.customers.define_customer_type(SYSTEM, "FORMAL", "Formal")
+        office.execute(SYSTEM, SetApprovalRule(
+            document_type=DocumentType.SALES_CONTRACT, company_id=None,
+            bands=[
+            AmountBand(D("0.00"), (ApprovalStep("Manager", Role.APPROVER),))]))
+        office.execute(SYSTEM, DefineCustomerType(code="FORMAL", name="Formal"))
 
         def customer(company: UUID, name: str) -> UUID:
-            return UUID(office.customers.register_customer(SYSTEM, company, name, PartyKind.ORGANISATION,
-                                                           ids.customer_type_id("FORMAL")).body["customer_id"])
+            return UUID(office.execute(SYSTEM, CreateCustomer(
+                company_id=company, name=name, kind=PartyKind.ORGANISATION,
+                customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
 
         self.buyer = customer(self.hefei, "Buyer")
         self.other_buyer = customer(self.hefei, "Other buyer")           # same company, not the buyer
         self.far_buyer = customer(self.chuzhou, "Chuzhou buyer")          # another company
-        self.contact = UUID(office.customers.register_contact(SYSTEM, self.hefei, "Buyer's foreman")
+        self.contact = UUID(office.execute(SYSTEM, CreateContact(
+            company_id=self.hefei, name="Buyer's foreman"))
                             .body["contact_id"])
-        office.customers.link_contact(SYSTEM, self.buyer, self.contact)
+        office.execute(SYSTEM, LinkContactToCustomer(customer_id=self.buyer, contact_id=self.contact))
         # Holders a coupon may be given to, by company.
         self.holders: dict[str, dict[str, tuple[HolderKind, UUID]]] = {
             "HF": {"buyer": (HolderKind.CUSTOMER, self.buyer), "contact": (HolderKind.CONTACT, self.contact),
@@ -155,12 +167,14 @@ class CouponsOnTheStore(RuleBasedStateMachine):
         self.contracts: list[UUID] = []
         cash = CommercialTerms(PaymentMethod.CASH, D("0.00"), None, D("0.00"), None, (), ())
         for price in ("40000.00", "65000.00", "90000.00"):
-            contract = UUID(office.contracts.draft_contract(SYSTEM, self.hefei, self.buyer, None, [
-                LineRequest(excavator, 1, D(price))]).body["contract_id"])
-            office.contracts.submit_to_clerk(SYSTEM, contract)
-            office.contracts.complete_terms(SYSTEM, contract, cash)
-            office.contracts.submit_for_approval(SYSTEM, contract)
-            office.contracts.approve(self.approver, contract)
+            contract = UUID(office.execute(SYSTEM, DraftContract(
+                company_id=self.hefei, customer_id=self.buyer, contact_id=None,
+                lines=[
+                ContractLineRequest(excavator, 1, D(price))])).body["contract_id"])
+            office.execute(SYSTEM, SubmitContractToClerk(contract_id=contract))
+            office.execute(SYSTEM, CompleteContractTerms.of(contract, cash))
+            office.execute(SYSTEM, SubmitContractForApproval(contract_id=contract))
+            office.execute(self.approver, ApproveContract(contract_id=contract))
             self.contracts.append(contract)
         self.coupons: dict[str, CouponModel] = {}
         self.receipts: dict[UUID, tuple[UUID, ReceiptStatus, dict[str, Decimal]]] = {}
@@ -225,10 +239,11 @@ class CouponsOnTheStore(RuleBasedStateMachine):
                     and validity != "bad")
         promised_by = self.salesperson_id if origin == CouponOrigin.GIFT else None
         taken = self._attempt(
-            lambda: self.office.coupons.issue_coupon(
-                self.finance, code, self.hefei if company == "HF" else self.chuzhou, origin, kind, holder_id, face,
-                paid, valid_from, valid_until, promised_by, note,
-                reason="Referral reward" if origin == CouponOrigin.GIFT else None),
+            lambda: self.office.execute(self.finance, IssueCoupon(
+                code=code, company_id=self.hefei if company == "HF" else self.chuzhou, origin=origin,
+                holder_kind=kind, holder_id=holder_id, face_value=face, amount_paid=paid,
+                valid_from=valid_from, valid_until=valid_until, promised_by=promised_by, note=note,
+                reason="Referral reward" if origin == CouponOrigin.GIFT else None)),
             expected, f"issue {code} {origin} face {face} paid {paid} {validity}")
         if taken:
             self.coupons[code] = CouponModel(code, company, origin, face, paid, (kind, holder_id), valid_from,
@@ -352,8 +367,9 @@ class CouponsOnTheStore(RuleBasedStateMachine):
         recorded: dict[str, str] = {}
 
         def record() -> None:
-            recorded.update(self.office.receivables.record_receipt(
-                self.clerk, contract, amount, value_date, ReceiptMethod.CASH, coupons=used).body)
+            recorded.update(self.office.execute(self.clerk, RecordReceipt(
+                contract_id=contract, amount=amount, value_date=value_date, method=ReceiptMethod.CASH,
+                coupons=[CouponPart(code=c, amount=a) for c, a in used])).body)
 
         if self._attempt(record, expected, f"receipt {amount} on contract {n} ({value_date}, owed {owed}) "
                                            f"with coupons {used}"):
@@ -371,13 +387,14 @@ class CouponsOnTheStore(RuleBasedStateMachine):
             return
         receipt = waiting[pick % len(waiting)]
         contract, _, taken = self.receipts[receipt]
-        service = self.office.receivables
         if how == "confirm":
-            self._attempt(lambda: service.confirm_receipt(self.finance, contract, receipt), True,
+            self._attempt(lambda: self.office.execute(self.finance, ConfirmReceipt(
+                contract_id=contract, receipt_id=receipt)), True,
                           f"confirm {receipt}")
             self.receipts[receipt] = (contract, ReceiptStatus.CONFIRMED, taken)
             return
-        self._attempt(lambda: service.reject_receipt(self.finance, contract, receipt, "Coupon not shown"), True,
+        self._attempt(lambda: self.office.execute(self.finance, RejectReceipt(
+            contract_id=contract, receipt_id=receipt, reason="Coupon not shown")), True,
                       f"reject {receipt}")
         self.receipts[receipt] = (contract, ReceiptStatus.REJECTED, taken)
         for code in taken:
@@ -392,8 +409,8 @@ class CouponsOnTheStore(RuleBasedStateMachine):
         receipt = receipts[pick % len(receipts)]
         contract, status, taken = self.receipts[receipt]
         expected = status == ReceiptStatus.CONFIRMED      # only a confirmed receipt is reversed
-        if self._attempt(lambda: self.office.receivables.reverse_receipt(self.finance, contract, receipt,
-                                                                         "Bounced"),
+        if self._attempt(lambda: self.office.execute(self.finance, ReverseReceipt(
+            contract_id=contract, receipt_id=receipt, reason="Bounced")),
                          expected, f"reverse {status} {receipt}"):
             self.receipts[receipt] = (contract, ReceiptStatus.REVERSED, taken)
             for code in taken:
@@ -408,9 +425,10 @@ class CouponsOnTheStore(RuleBasedStateMachine):
             fen = -int(model.balance * 100) + (pick % 3 - 1)      # down to just above, at or below zero
         amount = _money(fen)
         expected = model.active and amount != 0 and approved == "manager" and model.balance + amount >= 0
-        if self._attempt(lambda: self.office.coupons.adjust_coupon(
-                self.finance, code, amount, self.manager_id if approved == "manager" else self.salesperson_id,
-                "Goodwill correction"), expected, f"adjust {code} by {amount} (balance {model.balance})"):
+        if self._attempt(lambda: self.office.execute(self.finance, AdjustCoupon(
+            code=code, amount=amount,
+            approved_by=self.manager_id if approved == "manager" else self.salesperson_id,
+            reason="Goodwill correction")), expected, f"adjust {code} by {amount} (balance {model.balance})"):
             model.adjusted += amount
 
     @rule(pick=st.integers(0, 50), active_one=st.booleans())
@@ -419,7 +437,8 @@ class CouponsOnTheStore(RuleBasedStateMachine):
         code = active[pick % len(active)] if active_one and active else self._code(pick)
         model = self.coupons[code]
         expected = model.active and not model.uses
-        if self._attempt(lambda: self.office.coupons.void_coupon(self.finance, code, "Printed by mistake"),
+        if self._attempt(lambda: self.office.execute(self.finance, VoidCoupon(
+            code=code, reason="Printed by mistake")),
                          expected, f"void {code} (uses {model.uses})"):
             model.voided += model.balance
             model.active = False
@@ -439,8 +458,9 @@ class CouponsOnTheStore(RuleBasedStateMachine):
                     and not (valid_from and valid_until and valid_until < valid_from)
                     and ((kind, holder_id), valid_from, valid_until, note)
                     != (model.holder, model.valid_from, model.valid_until, model.note))
-        if self._attempt(lambda: self.office.coupons.change_coupon_details(
-                self.finance, code, kind, holder_id, valid_from, valid_until, note, "Customer asked"),
+        if self._attempt(lambda: self.office.execute(self.finance, ChangeCouponDetails(
+            code=code, holder_kind=kind, holder_id=holder_id, valid_from=valid_from, valid_until=valid_until,
+            note=note, reason="Customer asked")),
                 expected, f"change {code} to {holder} {valid_from}..{valid_until} {note!r}"):
             model.holder, model.valid_from, model.valid_until, model.note = ((kind, holder_id), valid_from,
                                                                              valid_until, note)

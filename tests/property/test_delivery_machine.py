@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from application.caller import SYSTEM, Caller
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
 from domain import ids
 from domain.access import Permission, Role, Scope
 from domain.approvals import AmountBand, ApprovalStep, DocumentType
@@ -34,6 +34,11 @@ from interfaces.composition import BackOffice
 from interfaces.settings import Settings
 from projections.machine_stock import StockFilter, count_stock, list_stock
 from tests.conftest import TODAY, seed_group
+from application.stock.commands import ReceiveMachine
+from application.delivery.commands import DispatchMachine, PickMachine, ReleaseMachine, ReviewOutbound, SwapMachine
+from application.sales.commands import CompleteContractTerms
+from application.approvals.commands import SetApprovalRule
+from application.sales.commands import ApproveContract, CreateCustomer, DefineCustomerType, DraftContract, SubmitContractForApproval, SubmitContractToClerk, UnapproveContract
 
 SERIALS = [f"U{n}" for n in range(5)]
 CONTRACTS = 3
@@ -63,29 +68,34 @@ class Delivery(RuleBasedStateMachine):
         group = seed_group(office)
         everything = Scope(all_companies=True)
         self.approver = Caller(uuid4(), "approver", frozenset(Permission), everything, frozenset({Role.APPROVER}))
-        office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, None, [
-            AmountBand(Decimal("0.00"), (ApprovalStep("Manager", Role.APPROVER),))])
-        office.customers.define_customer_type(SYSTEM, "FORMAL", "Formal")
-        customer = UUID(office.customers.register_customer(
-            SYSTEM, group.hefei, "Buyer", PartyKind.ORGANISATION, ids.customer_type_id("FORMAL")
-        ).body["customer_id"])
+        office.execute(SYSTEM, SetApprovalRule(
+            document_type=DocumentType.SALES_CONTRACT, company_id=None,
+            bands=[
+            AmountBand(Decimal("0.00"), (ApprovalStep("Manager", Role.APPROVER),))]))
+        office.execute(SYSTEM, DefineCustomerType(code="FORMAL", name="Formal"))
+        customer = UUID(office.execute(SYSTEM, CreateCustomer(
+            company_id=group.hefei, name="Buyer", kind=PartyKind.ORGANISATION,
+            customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
         self.contracts: list[UUID] = []
         for _ in range(CONTRACTS):
-            contract = UUID(office.contracts.draft_contract(SYSTEM, group.hefei, customer, None, [
-                LineRequest(group.excavator, QUANTITY, Decimal("100000.00"))]).body["contract_id"])
-            office.contracts.submit_to_clerk(SYSTEM, contract)
-            office.contracts.complete_terms(SYSTEM, contract, CommercialTerms(
-                PaymentMethod.CASH, Decimal("0.00"), None, Decimal("0.00"), None, (), ()))
+            contract = UUID(office.execute(SYSTEM, DraftContract(
+                company_id=group.hefei, customer_id=customer, contact_id=None,
+                lines=[
+                ContractLineRequest(group.excavator, QUANTITY, Decimal("100000.00"))])).body["contract_id"])
+            office.execute(SYSTEM, SubmitContractToClerk(contract_id=contract))
+            office.execute(SYSTEM, CompleteContractTerms.of(contract, CommercialTerms(
+                PaymentMethod.CASH, Decimal("0.00"), None, Decimal("0.00"), None, (), ())))
             self._approve(contract)
             self.contracts.append(contract)
         for serial in SERIALS:
-            office.stock.receive_machine(SYSTEM, serial, group.excavator, group.hefei_main,
-                                         MachineNature.PURCHASED_SAMPLE)
+            office.execute(SYSTEM, ReceiveMachine(
+                serial_number=serial, model_id=group.excavator, warehouse_id=group.hefei_main,
+                nature=MachineNature.PURCHASED_SAMPLE))
         self.model = {c: ContractModel() for c in self.contracts}
 
     def _approve(self, contract: UUID) -> None:
-        self.office.contracts.submit_for_approval(SYSTEM, contract)
-        self.office.contracts.approve(self.approver, contract)
+        self.office.execute(SYSTEM, SubmitContractForApproval(contract_id=contract))
+        self.office.execute(self.approver, ApproveContract(contract_id=contract))
 
     def teardown(self) -> None:
         self.office.stop()
@@ -116,7 +126,8 @@ class Delivery(RuleBasedStateMachine):
     def pick(self, n: int, serial: str) -> None:
         contract, m = self.contracts[n], self.model[self.contracts[n]]
         allowed = self._holder(serial) is None and len(m.picks) < QUANTITY
-        if self._attempt(allowed, lambda: self.office.deliveries.pick_machine(SYSTEM, contract, serial)):
+        if self._attempt(allowed, lambda: self.office.execute(SYSTEM, PickMachine(
+            contract_id=contract, serial_number=serial))):
             number = m.open_outbound()
             m.outbounds.setdefault(number, "open")
             m.picks[serial] = number
@@ -125,8 +136,8 @@ class Delivery(RuleBasedStateMachine):
     def release(self, n: int, serial: str) -> None:
         contract, m = self.contracts[n], self.model[self.contracts[n]]
         allowed = serial in m.picks and serial not in m.dispatched and m.outbounds[m.picks[serial]] == "open"
-        if self._attempt(allowed, lambda: self.office.deliveries.release_machine(SYSTEM, contract, serial,
-                                                                                 "pick changed")):
+        if self._attempt(allowed, lambda: self.office.execute(SYSTEM, ReleaseMachine(
+            contract_id=contract, serial_number=serial, reason="pick changed"))):
             del m.picks[serial]
 
     @rule(n=st.integers(0, CONTRACTS - 1))
@@ -135,7 +146,8 @@ class Delivery(RuleBasedStateMachine):
         number = max(m.outbounds, default=1)
         allowed = (m.outbounds.get(number) == "open"
                    and any(o == number for s, o in m.picks.items() if s not in m.dispatched))
-        if self._attempt(allowed, lambda: self.office.deliveries.review_outbound(SYSTEM, contract, number)):
+        if self._attempt(allowed, lambda: self.office.execute(SYSTEM, ReviewOutbound(
+            contract_id=contract, outbound_no=number))):
             m.outbounds[number] = "reviewed"
 
     @rule(n=st.integers(0, CONTRACTS - 1))
@@ -143,7 +155,8 @@ class Delivery(RuleBasedStateMachine):
         contract, m = self.contracts[n], self.model[self.contracts[n]]
         number = max(m.outbounds, default=1)
         allowed = m.outbounds.get(number) == "reviewed"
-        if self._attempt(allowed, lambda: self.office.deliveries.dispatch(SYSTEM, contract, number)):
+        if self._attempt(allowed, lambda: self.office.execute(SYSTEM, DispatchMachine(
+            contract_id=contract, outbound_no=number))):
             m.outbounds[number] = "dispatched"
             m.dispatched |= {s for s, o in m.picks.items() if o == number}
 
@@ -151,8 +164,8 @@ class Delivery(RuleBasedStateMachine):
     def swap(self, n: int, old: str, new: str) -> None:
         contract, m = self.contracts[n], self.model[self.contracts[n]]
         allowed = old in m.dispatched and self._holder(new) is None
-        if self._attempt(allowed, lambda: self.office.deliveries.swap_machine(SYSTEM, contract, old, new,
-                                                                              "fault on delivery")):
+        if self._attempt(allowed, lambda: self.office.execute(SYSTEM, SwapMachine(
+            contract_id=contract, old_serial=old, new_serial=new, reason="fault on delivery"))):
             m.picks[new] = m.picks.pop(old)
             m.dispatched = (m.dispatched - {old}) | {new}
 
@@ -160,7 +173,8 @@ class Delivery(RuleBasedStateMachine):
     def unapprove_and_approve_again(self, n: int) -> None:
         contract, m = self.contracts[n], self.model[self.contracts[n]]
         allowed = not m.dispatched
-        if self._attempt(allowed, lambda: self.office.contracts.unapprove(self.approver, contract, "review")):
+        if self._attempt(allowed, lambda: self.office.execute(self.approver, UnapproveContract(
+            contract_id=contract, reason="review"))):
             m.picks.clear()
             for number, status in m.outbounds.items():
                 if status in ("open", "reviewed"):

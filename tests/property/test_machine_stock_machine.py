@@ -22,6 +22,7 @@ from interfaces.composition import BackOffice
 from interfaces.settings import Settings
 from projections.machine_stock import StockFilter, count_stock, list_stock
 from tests.conftest import TODAY, seed_group
+from application.stock.commands import ReceiveMachine, TransferMachine
 
 SERIALS = [f"SN-{n}" for n in range(8)]
 
@@ -57,7 +58,9 @@ class MachineStock(RuleBasedStateMachine):
                    and (not scoped or self.warehouses[warehouse] == self.hefei))
         before = self._events()
         try:
-            self.office.stock.receive_machine(caller, serial, self.model_id, warehouse, MachineNature.TRADE_IN)
+            self.office.execute(caller, ReceiveMachine(
+                serial_number=serial, model_id=self.model_id, warehouse_id=warehouse,
+                nature=MachineNature.TRADE_IN))
         except DomainError:
             assert not allowed
             assert self._events() == before
@@ -73,7 +76,8 @@ class MachineStock(RuleBasedStateMachine):
         allowed = target != self.where[serial] and target != self.parts
         before = self._events()
         try:
-            self.office.stock.transfer_machine(SYSTEM, serial, target, reason="rebalancing")
+            self.office.execute(SYSTEM, TransferMachine(
+                serial_number=serial, to_warehouse_id=target, reason="rebalancing"))
         except DomainError:
             assert not allowed
             assert self._events() == before

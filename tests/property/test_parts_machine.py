@@ -58,6 +58,28 @@ from interfaces.settings import Settings
 from projections import parts as parts_view
 from tests.conftest import PASSWORD, seed_group
 from tests.integration.test_receivables import People
+from application.organisation.commands import CreateWarehouse
+from application.access.commands import CreateUser
+from application.parts.commands import (
+    AgreePartsQuote,
+    CancelPartsSale,
+    CompleteWorkOrder,
+    ConfirmPartsReceipt,
+    ConsumeParts,
+    CreatePart,
+    CreatePartsQuote,
+    CreatePartsSale,
+    CreatePurchaseOrder,
+    HandlePartsRequest,
+    OpenWorkOrder,
+    PartLineRequest,
+    PartQuantityRequest,
+    ReceivedLineRequest,
+    ReceivePurchase,
+    RequestParts,
+    ShipPartsOutbound,
+    SubmitPartsSale,
+)
 
 D = Decimal
 START = date(2025, 12, 15)
@@ -173,7 +195,7 @@ class PartsOnTheStore(RuleBasedStateMachine):
         self.started = False          # set-up done: the rules' outcomes are counted as hypothesis events
         # Passwords are hashed cheaply (the library's defaults, even for the one dummy hash the
         # service makes at start, would take a third of each example).
-        with mock.patch("application.access.PasswordHasher", CHEAP_HASHER):
+        with mock.patch("application.access.service.PasswordHasher", CHEAP_HASHER):
             self.office = office = BackOffice(Settings(data_dir=self.folder, admin_password="admin-pass-2026",
                                                        secret_key="k" * 40, run_penalty_accrual=False),
                                               today=lambda: self.day)
@@ -198,13 +220,17 @@ class PartsOnTheStore(RuleBasedStateMachine):
         self.technicians: dict[str, Caller] = {}
         for code in MOBILE:
             name = code.lower()
-            access.create_user(SYSTEM, name, name.title(), PASSWORD, [Role.TECHNICIAN], [ids.position_id("Hefei")])
+            office.execute(SYSTEM, CreateUser(
+                username=name, display_name=name.title(), password=PASSWORD, roles=[Role.TECHNICIAN],
+                position_ids=[ids.position_id("Hefei")]))
             technician = access.authenticate(access.login(name, PASSWORD).access_token)
             self.technicians[code] = technician
-            self.warehouse_ids[code] = UUID(office.organisation.create_warehouse(
-                SYSTEM, group.hefei, code, f"Technician {name.title()}", WarehouseKind.MOBILE, name.title(),
-                technician_id=technician.user_id).body["warehouse_id"])
-        self.part_ids = [UUID(office.parts.register_part(self.clerk, part_no, name, unit, category, D(buy), D(sell))
+            self.warehouse_ids[code] = UUID(office.execute(SYSTEM, CreateWarehouse(
+                company_id=group.hefei, code=code, name=f"Technician {name.title()}",
+                kind=WarehouseKind.MOBILE, technician_name=name.title(), technician_id=technician.user_id)).body["warehouse_id"])
+        self.part_ids = [UUID(office.execute(self.clerk, CreatePart(
+            part_no=part_no, name=name, unit=unit, category=category, purchase_price=D(buy),
+            sale_price=D(sell)))
                               .body["part_id"])
                          for part_no, name, unit, category, buy, sell in (
                              ("OF-215", "Oil filter", "pc", PartCategory.FILTER, "50.00", "80.00"),
@@ -328,8 +354,10 @@ class PartsOnTheStore(RuleBasedStateMachine):
         # A mobile warehouse takes a purchase only for a request (path 2); the clerk does
         # not see Chuzhou.
         expected = warehouse in FIXED
-        body = self._attempt(lambda: self.office.parts.create_purchase_order(
-            self.clerk, self.hefei, "Shantui parts", self.warehouse_ids[warehouse], self._lines(lines)),
+        body = self._attempt(lambda: self.office.execute(self.clerk, CreatePurchaseOrder(
+            company_id=self.hefei, supplier="Shantui parts", warehouse_id=self.warehouse_ids[warehouse],
+            lines=[PartLineRequest(part_id=_part_id, quantity=_quantity, unit_price=_unit_price)
+                   for _part_id, _quantity, _unit_price in self._lines(lines)])),
             expected, f"purchase {lines} into {warehouse}")
         if body is not None:
             self.orders.append(Order(UUID(body["order_id"]), warehouse,
@@ -359,7 +387,10 @@ class PartsOnTheStore(RuleBasedStateMachine):
         request = self.requests[order.request] if order.request is not None else None
         # Path 2 is received by the technician's confirmation; nothing beyond what was ordered.
         expected = not order.to_technician and not over
-        body = self._attempt(lambda: self.office.parts.receive_purchase(self.keeper, order.order_id, quantities),
+        body = self._attempt(lambda: self.office.execute(self.keeper, ReceivePurchase(
+            order_id=order.order_id,
+            lines=[ReceivedLineRequest(line_no=_line_no, quantity=_quantity)
+                   for _line_no, _quantity in (quantities or {}).items()])),
                              expected, f"receive {quantities} of order {self.orders.index(order)} ({order.lines})")
         if body is None:
             return
@@ -388,25 +419,27 @@ class PartsOnTheStore(RuleBasedStateMachine):
           warehouse=st.sampled_from(["PARTS", "PARTS", "MAIN", "ZHOU"]))
     def a_quote_is_agreed_and_sold(self, lines: list[tuple[int, int]], walk_in: bool, agreed: bool,
                                    channel: SaleChannel, warehouse: str) -> None:
-        parts = self.office.parts
-        body = self._attempt(lambda: parts.create_parts_quote(
-            self.clerk, self.hefei, None if walk_in else self.customer, "Walk-in Ma" if walk_in else None,
-            self._lines(lines), self.day + timedelta(days=30)), True, f"quote {lines}")
+        body = self._attempt(lambda: self.office.execute(self.clerk, CreatePartsQuote(
+            company_id=self.hefei, customer_id=None if walk_in else self.customer,
+            customer_name="Walk-in Ma" if walk_in else None,
+            lines=[PartLineRequest(part_id=_part_id, quantity=_quantity, unit_price=_unit_price)
+                   for _part_id, _quantity, _unit_price in self._lines(lines)],
+            valid_until=self.day + timedelta(days=30))), True, f"quote {lines}")
         assert body is not None
         quote_id = UUID(body["quote_id"])
         if agreed:
-            assert self._attempt(lambda: parts.agree_parts_quote(self.clerk, quote_id), True, "agree quote")
+            assert self._attempt(lambda: self.office.execute(self.clerk, AgreePartsQuote(quote_id=quote_id)), True, "agree quote")
         # A sale ships from a parts or main warehouse, never a mobile one, and needs an agreed quote.
-        body = self._attempt(lambda: parts.create_parts_sale(self.clerk, quote_id, channel,
-                                                             self.warehouse_ids[warehouse]),
+        body = self._attempt(lambda: self.office.execute(self.clerk, CreatePartsSale(
+            quote_id=quote_id, channel=channel, warehouse_id=self.warehouse_ids[warehouse])),
                              agreed and warehouse in FIXED, f"sale of {lines} from {warehouse} (agreed {agreed})")
         self.quotes[quote_id] = "agreed" if agreed else "offered"
         if body is not None:
             self.quotes[quote_id] = "sold"
             self.sales.append(Sale(UUID(body["sale_id"]), quote_id, warehouse, lines))
             # A quote makes one sale.
-            assert self._attempt(lambda: parts.create_parts_sale(self.clerk, quote_id, channel,
-                                                                 self.warehouse_ids[warehouse]),
+            assert self._attempt(lambda: self.office.execute(self.clerk, CreatePartsSale(
+                quote_id=quote_id, channel=channel, warehouse_id=self.warehouse_ids[warehouse])),
                                  False, "sale again of the same quote") is None
 
     @precondition(lambda self: any(s.status == "draft" for s in self.sales))
@@ -416,7 +449,7 @@ class PartsOnTheStore(RuleBasedStateMachine):
         if sale is None:
             return
         expected = sale.status == "draft" and all(q <= self._free(p, sale.warehouse) for p, q in sale.lines)
-        body = self._attempt(lambda: self.office.parts.submit_parts_sale(self.clerk, sale.sale_id), expected,
+        body = self._attempt(lambda: self.office.execute(self.clerk, SubmitPartsSale(sale_id=sale.sale_id)), expected,
                              f"submit {sale.status} sale {sale.lines} from {sale.warehouse}")
         if body is not None:
             self._reserve(sale.warehouse, sale.lines)
@@ -432,7 +465,8 @@ class PartsOnTheStore(RuleBasedStateMachine):
         if sale is None:
             return
         expected = sale.status in ("draft", "submitted")
-        if self._attempt(lambda: self.office.parts.cancel_parts_sale(self.clerk, sale.sale_id, "Changed their mind"),
+        if self._attempt(lambda: self.office.execute(self.clerk, CancelPartsSale(
+            sale_id=sale.sale_id, reason="Changed their mind")),
                          expected, f"cancel {sale.status} sale") is not None:
             sale.status = "cancelled"
             if sale.outbound is not None:
@@ -448,7 +482,8 @@ class PartsOnTheStore(RuleBasedStateMachine):
         if outbound is None:
             return
         expected = outbound.state == "waiting"
-        if self._attempt(lambda: self.office.parts.ship_parts_outbound(self.keeper, outbound.outbound_id), expected,
+        if self._attempt(lambda: self.office.execute(self.keeper, ShipPartsOutbound(
+            outbound_id=outbound.outbound_id)), expected,
                          f"ship {outbound.state} outbound {outbound.lines} from {outbound.warehouse}") is None:
             return
         outbound.state = "shipped"
@@ -472,9 +507,11 @@ class PartsOnTheStore(RuleBasedStateMachine):
         own = [w for w in self.work_orders if w.technician == technician]
         linked = self._pick(own, work_order) if work_order is not None else None
         expected = not by_other and not (linked and linked.completed)
-        body = self._attempt(lambda: self.office.parts.request_parts(
-            caller, self.warehouse_ids[technician], [(self.part_ids[p], q) for p, q in lines],
-            work_order_id=linked.work_order_id if linked else None),
+        body = self._attempt(lambda: self.office.execute(caller, RequestParts(
+            mobile_warehouse_id=self.warehouse_ids[technician],
+            lines=[PartQuantityRequest(part_id=_part_id, quantity=_quantity)
+                   for _part_id, _quantity in [(self.part_ids[p], q) for p, q in lines]],
+            work_order_id=linked.work_order_id if linked else None)),
             expected, f"request {lines} into {technician} (by other {by_other})")
         if body is not None:
             self.requests.append(Request(UUID(body["request_id"]), technician, lines))
@@ -499,8 +536,9 @@ class PartsOnTheStore(RuleBasedStateMachine):
             path == RequestPath.PURCHASE_TO_TECHNICIAN
             or (warehouse in FIXED and (path == RequestPath.PURCHASE_TO_WAREHOUSE
                                         or all(q <= self._free(p, warehouse) for p, q in request.lines))))
-        body = self._attempt(lambda: self.office.parts.handle_parts_request(
-            self.clerk, request.request_id, path, target, None if path == RequestPath.FROM_WAREHOUSE else "Hefei Co"),
+        body = self._attempt(lambda: self.office.execute(self.clerk, HandlePartsRequest(
+            request_id=request.request_id, path=path, warehouse_id=target,
+            supplier=None if path == RequestPath.FROM_WAREHOUSE else "Hefei Co")),
             expected, f"handle {status} request {request.lines} by {path} via {name}")
         if body is None:
             return
@@ -530,7 +568,8 @@ class PartsOnTheStore(RuleBasedStateMachine):
         # Every outbound on its way to the van is confirmed at once; path 2, the whole purchase.
         arrived = [o for o in request.outbounds if o not in request.confirmed and self.outbounds[o].state == "shipped"]
         expected = not by_other and (bool(arrived) or (straight and status == "ordered"))
-        if self._attempt(lambda: self.office.parts.confirm_parts_receipt(caller, request.request_id), expected,
+        if self._attempt(lambda: self.office.execute(caller, ConfirmPartsReceipt(
+            request_id=request.request_id)), expected,
                          f"confirm {status} request by {request.path} (by other {by_other})") is None:
             return
         if straight:
@@ -553,8 +592,9 @@ class PartsOnTheStore(RuleBasedStateMachine):
     @rule(technician=st.sampled_from(MOBILE), by_office=st.booleans())
     def a_work_order_is_opened(self, technician: str, by_office: bool) -> None:
         caller = self.clerk if by_office else self.technicians[technician]
-        body = self._attempt(lambda: self.office.parts.open_work_order(
-            caller, self.warehouse_ids[technician], self.customer, None, "SY215C-0009", JobType.MAINTENANCE),
+        body = self._attempt(lambda: self.office.execute(caller, OpenWorkOrder(
+            mobile_warehouse_id=self.warehouse_ids[technician], customer_id=self.customer, customer_name=None,
+            serial_number="SY215C-0009", job_type=JobType.MAINTENANCE)),
             True, f"open a work order on {technician} (by office {by_office})")   # the office may, for them
         if body is not None:
             self.work_orders.append(WorkOrder(UUID(body["work_order_id"]), technician))
@@ -574,8 +614,10 @@ class PartsOnTheStore(RuleBasedStateMachine):
             lines = held or lines
         caller = self.technicians[MOBILE[1 - MOBILE.index(van)] if by_other else van]
         expected = not by_other and not order.completed and all(q <= self._free(p, van) for p, q in lines)
-        if self._attempt(lambda: self.office.parts.consume_parts(
-                caller, order.work_order_id, [(self.part_ids[p], q) for p, q in lines]),
+        if self._attempt(lambda: self.office.execute(caller, ConsumeParts(
+            work_order_id=order.work_order_id,
+            lines=[PartQuantityRequest(part_id=_part_id, quantity=_quantity)
+                   for _part_id, _quantity in [(self.part_ids[p], q) for p, q in lines]])),
                 expected, f"consume {lines} from {van} (holds "
                           f"{[self._free(p, van) for p in range(len(PARTS))]}, by other {by_other})") is None:
             return
@@ -591,8 +633,8 @@ class PartsOnTheStore(RuleBasedStateMachine):
         order = self._pick(self.work_orders, pick)
         if order is None:
             return
-        if self._attempt(lambda: self.office.parts.complete_work_order(self.technicians[order.technician],
-                                                                      order.work_order_id),
+        if self._attempt(lambda: self.office.execute(self.technicians[order.technician], CompleteWorkOrder(
+            work_order_id=order.work_order_id)),
                          not order.completed, "complete a work order") is not None:
             order.completed = True
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from application.caller import SYSTEM, Caller
-from application.sales import LineRequest
+from application.sales import ContractLineRequest
 from domain import ids
 from domain.access import Permission, Role, Scope
 from domain.approvals import AmountBand, ApprovalStep, DocumentType
@@ -35,6 +35,10 @@ from interfaces.composition import BackOffice
 from interfaces.settings import Settings
 from projections import receivables
 from tests.conftest import seed_group
+from application.sales.commands import CompleteContractTerms
+from application.approvals.commands import SetApprovalRule
+from application.sales.commands import ApproveContract, CreateCustomer, DefineCustomerType, DraftContract, SubmitContractForApproval, SubmitContractToClerk
+from application.receivables.commands import ConfirmReceipt, RecordReceipt, RejectReceipt, ReverseReceipt, SetPenaltyRate
 
 D = Decimal
 START = date(2025, 12, 15)
@@ -57,26 +61,33 @@ class ReceivablesOnTheStore(RuleBasedStateMachine):
         group = seed_group(office)
         self.clerk, self.finance, approver = _person("clerk"), _person("finance"), _person("approver")
         self.day = date(2025, 12, 1)
-        office.receivables.set_penalty_rate(SYSTEM, group.hefei, date(2025, 12, 20), D("0.0005"))
-        office.receivables.set_penalty_rate(SYSTEM, group.hefei, date(2026, 2, 1), D("0.0007"), grace_days=2)
+        office.execute(SYSTEM, SetPenaltyRate(
+            company_id=group.hefei, effective_from=date(2025, 12, 20), daily_rate=D("0.0005")))
+        office.execute(SYSTEM, SetPenaltyRate(
+            company_id=group.hefei, effective_from=date(2026, 2, 1), daily_rate=D("0.0007"), grace_days=2))
         self.day = START
-        office.approval_rules.set_approval_rule(SYSTEM, DocumentType.SALES_CONTRACT, None, [
-            AmountBand(D("0.00"), (ApprovalStep("Manager", Role.APPROVER),))])
-        office.customers.define_customer_type(SYSTEM, "FORMAL", "Formal")
-        customer = UUID(office.customers.register_customer(
-            SYSTEM, group.hefei, "Buyer", PartyKind.ORGANISATION, ids.customer_type_id("FORMAL")).body["customer_id"])
+        office.execute(SYSTEM, SetApprovalRule(
+            document_type=DocumentType.SALES_CONTRACT, company_id=None,
+            bands=[
+            AmountBand(D("0.00"), (ApprovalStep("Manager", Role.APPROVER),))]))
+        office.execute(SYSTEM, DefineCustomerType(code="FORMAL", name="Formal"))
+        customer = UUID(office.execute(SYSTEM, CreateCustomer(
+            company_id=group.hefei, name="Buyer", kind=PartyKind.ORGANISATION,
+            customer_type_id=ids.customer_type_id("FORMAL"))).body["customer_id"])
         self.contracts: list[UUID] = []
         for terms, price in (
                 (CommercialTerms(PaymentMethod.INSTALLMENT, D("20000.00"),
                                  InstallmentTerms(6, D("0.06"), date(2026, 1, 10), ScheduleMethod.EQUAL_INSTALLMENT),
                                  D("5000.00"), date(2026, 3, 1), (), ()), "120000.00"),
                 (CommercialTerms(PaymentMethod.CASH, D("0.00"), None, D("0.00"), None, (), ()), "30000.00")):
-            contract = UUID(office.contracts.draft_contract(SYSTEM, group.hefei, customer, None, [
-                LineRequest(group.excavator, 1, D(price))]).body["contract_id"])
-            office.contracts.submit_to_clerk(SYSTEM, contract)
-            office.contracts.complete_terms(SYSTEM, contract, terms)
-            office.contracts.submit_for_approval(SYSTEM, contract)
-            office.contracts.approve(approver, contract)
+            contract = UUID(office.execute(SYSTEM, DraftContract(
+                company_id=group.hefei, customer_id=customer, contact_id=None,
+                lines=[
+                ContractLineRequest(group.excavator, 1, D(price))])).body["contract_id"])
+            office.execute(SYSTEM, SubmitContractToClerk(contract_id=contract))
+            office.execute(SYSTEM, CompleteContractTerms.of(contract, terms))
+            office.execute(SYSTEM, SubmitContractForApproval(contract_id=contract))
+            office.execute(approver, ApproveContract(contract_id=contract))
             self.contracts.append(contract)
         self.waiting: list[tuple[UUID, UUID]] = []     # (contract, receipt) recorded, not decided
         self.confirmed: list[tuple[UUID, UUID]] = []
@@ -137,8 +148,9 @@ class ReceivablesOnTheStore(RuleBasedStateMachine):
         recorded: dict[str, str] = {}
 
         def record() -> None:
-            recorded.update(self.office.receivables.record_receipt(
-                self.clerk, contract, amount, value_date, ReceiptMethod.BANK_TRANSFER, allocate_to=targets).body)
+            recorded.update(self.office.execute(self.clerk, RecordReceipt(
+                contract_id=contract, amount=amount, value_date=value_date,
+                method=ReceiptMethod.BANK_TRANSFER, allocate_to=targets)).body)
 
         if self._attempt(record):
             self.waiting.append((contract, UUID(recorded["receipt_id"])))
@@ -148,15 +160,17 @@ class ReceivablesOnTheStore(RuleBasedStateMachine):
         if not self.waiting:
             return
         contract, receipt = self.waiting[pick % len(self.waiting)]
-        service = self.office.receivables
         if how == "own":     # the clerk who recorded it may not confirm it
-            assert not self._attempt(lambda: service.confirm_receipt(self.clerk, contract, receipt))
+            assert not self._attempt(lambda: self.office.execute(self.clerk, ConfirmReceipt(
+                contract_id=contract, receipt_id=receipt)))
             return
         if how == "reject":
-            assert self._attempt(lambda: service.reject_receipt(self.finance, contract, receipt, "Wrong slip"))
+            assert self._attempt(lambda: self.office.execute(self.finance, RejectReceipt(
+                contract_id=contract, receipt_id=receipt, reason="Wrong slip")))
             self.waiting.remove((contract, receipt))
             return
-        if self._attempt(lambda: service.confirm_receipt(self.finance, contract, receipt)):
+        if self._attempt(lambda: self.office.execute(self.finance, ConfirmReceipt(
+            contract_id=contract, receipt_id=receipt))):
             self.confirmed.append((contract, receipt))
             self.waiting.remove((contract, receipt))
 
@@ -165,8 +179,8 @@ class ReceivablesOnTheStore(RuleBasedStateMachine):
         if not self.confirmed:
             return
         contract, receipt = self.confirmed.pop(pick % len(self.confirmed))
-        assert self._attempt(lambda: self.office.receivables.reverse_receipt(self.finance, contract, receipt,
-                                                                             "Bounced"))
+        assert self._attempt(lambda: self.office.execute(self.finance, ReverseReceipt(
+            contract_id=contract, receipt_id=receipt, reason="Bounced")))
 
     # ------------------------------------------------------------ invariants
     @invariant()

@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.base import Context, DealerAggregate, DomainError
+from interfaces.http.errors import status_of
 
 A = TypeVar("A", bound=DealerAggregate)
 
@@ -55,7 +56,7 @@ def then_refused(aggregate: DealerAggregate | None, when: Callable[[], Any], err
     before = aggregate.version if aggregate is not None else None
     with pytest.raises(error) as refused:
         when()
-    assert (refused.value.code, refused.value.status) == (code, status)
+    assert (refused.value.code, status_of(refused.value)) == (code, status)  # status: the HTTP table's
     assert refused.value.message, "a refusal says why, in words a clerk can act on"
     if aggregate is not None:
         assert list(aggregate.collect_events()) == [] and aggregate.version == before

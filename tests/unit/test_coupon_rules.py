@@ -29,6 +29,7 @@ from interfaces.persistence.encoding import MsgspecMapper
 from tests.unit.given import ACTOR, ctx, given, then_events, then_metadata, then_refused
 from tests.unit.test_collection_rules import I1, I2, RATES
 from tests.unit.test_receivable_rules import CASHIER, FINANCE, HEFEI, debt_of, settle
+from interfaces.http.errors import status_of
 
 D = Decimal
 ZERO = D("0.00")
@@ -273,7 +274,7 @@ def test_a_second_coupon_with_the_same_code_is_refused_naming_the_code():
     coupon = issued(code="promo-0001")
     taken = coupon.refuse_second_creation()
     assert isinstance(taken, CouponCodeTakenError)
-    assert (taken.code, taken.status, taken.details) == ("coupon-code-exists", 409, {"field": "code"})
+    assert (taken.code, status_of(taken), taken.details) == ("coupon-code-exists", 409, {"field": "code"})
     assert "PROMO-0001" in taken.message
     assert "PROMO-0001" in Coupon.code_taken(" promo - 0001").message         # named as stored
 

@@ -16,6 +16,7 @@ from domain.machines import (
 )
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
 from tests.unit.given import ctx, given, then_events, then_metadata, then_refused
+from interfaces.http.errors import status_of
 
 HEFEI = given(Company.create(ctx(), "HF", "Hefei"))
 CHUZHOU = given(Company.create(ctx(), "CZ", "Chuzhou"))
@@ -68,7 +69,7 @@ def test_a_machine_is_not_received_into_a_parts_or_mobile_warehouse(warehouse):
 def test_a_second_receipt_of_a_serial_is_refused_as_the_serial_taken():
     unit = in_stock("sy215c-0001")
     refusal = unit.refuse_second_creation()
-    assert (refusal.code, refusal.status) == ("serial-number-exists", 409)
+    assert (refusal.code, status_of(refusal)) == ("serial-number-exists", 409)
     assert refusal.details == {"serial_number": "SY215C-0001"}
 
 

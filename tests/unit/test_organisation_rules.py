@@ -8,6 +8,7 @@ from domain import ids
 from domain.base import AlreadyExistsError, InvalidValueError
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
 from tests.unit.given import ctx, given, then_events, then_metadata, then_refused
+from interfaces.http.errors import status_of
 
 HEFEI = given(Company.create(ctx(), "HF", "Hefei"))
 
@@ -34,7 +35,7 @@ def test_a_company_with_a_blank_over_long_or_unprintable_code_or_name_is_refused
 ], ids=["company", "warehouse", "machine-model"])
 def test_a_second_creation_of_the_same_key_is_refused_as_existing(create):
     refusal = given(create()).refuse_second_creation()
-    assert isinstance(refusal, AlreadyExistsError) and (refusal.code, refusal.status) == ("already-exists", 409)
+    assert isinstance(refusal, AlreadyExistsError) and (refusal.code, status_of(refusal)) == ("already-exists", 409)
     assert "already exists" in refusal.message
 
 

@@ -29,6 +29,7 @@ from domain.receivables import (Allocation, Debt, DebtItem, DebtStateError, Debt
                                 ReceiptStatus, ScheduleLockedError)
 from domain.schedules import ScheduleLine
 from tests.unit.given import ACTOR, ctx, given, then_events, then_metadata, then_refused
+from interfaces.http.errors import status_of
 
 HEFEI = given(Company.create(ctx(), "HF", "Hefei"))
 SY215C = given(MachineModel.register(ctx(), "SY215C", "SY215C excavator", MachineType.EXCAVATOR))
@@ -675,7 +676,7 @@ def test_a_penalty_policy_starts_with_a_rate_taking_effect_after_today():
 def test_a_penalty_rate_takes_effect_only_after_the_business_date(effective):
     with pytest.raises(PenaltyRateNotInFutureError) as refused:
         PenaltyPolicy.check_rate(ctx(day=date(2026, 3, 1)), effective, "0.0005", 0)
-    assert (refused.value.code, refused.value.status, refused.value.details["field"]) == (
+    assert (refused.value.code, status_of(refused.value), refused.value.details["field"]) == (
         "penalty-rate-not-in-future", 422, "effective_from")
     assert "2026-03-01" in refused.value.message
 
@@ -684,7 +685,7 @@ def test_a_penalty_rate_takes_effect_only_after_the_business_date(effective):
 def test_a_daily_rate_outside_0_to_1_percent_or_with_more_than_eight_places_is_refused(rate):
     with pytest.raises(InvalidValueError) as refused:
         PenaltyPolicy.check_rate(ctx(day=date(2026, 3, 1)), date(2026, 3, 2), D(rate), 0)
-    assert (refused.value.code, refused.value.status, refused.value.details["field"]) == (
+    assert (refused.value.code, status_of(refused.value), refused.value.details["field"]) == (
         "invalid-value", 422, "daily_rate")
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from domain.base import InvalidValueError
 from domain.schedules import MAX_MONTHS, ScheduleLine, add_months, equal_installment, equal_principal, typed_schedule
+from interfaces.http.errors import status_of
 
 FINANCED = Decimal("300000.00")
 RATE = Decimal("0.0435")
@@ -195,7 +196,7 @@ def typed(*rows: tuple[date, str, str]) -> list[ScheduleLine]:
 def refusal(when) -> InvalidValueError:
     with pytest.raises(InvalidValueError) as refused:
         when()
-    assert (refused.value.code, refused.value.status) == ("invalid-value", 422)
+    assert (refused.value.code, status_of(refused.value)) == ("invalid-value", 422)
     assert refused.value.message
     return refused.value
 

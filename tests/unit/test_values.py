@@ -12,6 +12,7 @@ import pytest
 
 import domain
 from domain import ids
+from interfaces.http.errors import status_of
 from domain.base import (
     AlreadyExistsError,
     Context,
@@ -42,7 +43,7 @@ def test_text_is_kept_trimmed(typed, kept):
 def test_blank_text_is_refused_naming_the_field(typed):
     with pytest.raises(InvalidValueError) as refused:
         require_text(typed, "name")
-    assert (refused.value.code, refused.value.status, refused.value.details) == ("invalid-value", 422,
+    assert (refused.value.code, status_of(refused.value), refused.value.details) == ("invalid-value", 422,
                                                                                 {"field": "name"})
     assert "name" in refused.value.message
 
@@ -169,8 +170,9 @@ EXPECTED_ERRORS = {
 
 def _domain_errors() -> dict[str, type[DomainError]]:
     found: dict[str, type[DomainError]] = {}
-    for info in pkgutil.iter_modules(domain.__path__):
-        module = importlib.import_module(f"domain.{info.name}")
+    # Every module, also those inside a package (an aggregate's package keeps its errors apart).
+    for info in pkgutil.walk_packages(domain.__path__, "domain."):
+        module = importlib.import_module(info.name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, DomainError) and cls.__module__ == module.__name__:
                 found[name] = cls
@@ -179,7 +181,7 @@ def _domain_errors() -> dict[str, type[DomainError]]:
 
 def test_every_domain_error_has_its_stable_code_and_status_pinned():
     errors = _domain_errors()
-    assert {name: (cls.code, cls.status) for name, cls in errors.items()} == EXPECTED_ERRORS
+    assert {name: (cls.code, status_of(cls)) for name, cls in errors.items()} == EXPECTED_ERRORS
 
 
 def test_no_two_domain_errors_share_a_code():
@@ -190,7 +192,7 @@ def test_no_two_domain_errors_share_a_code():
 def test_a_domain_error_keeps_its_message_and_details_and_may_name_a_finer_code():
     error = DomainError("Position Hefei already grants exactly these companies.", code="nothing-changed",
                         position="Hefei")
-    assert (str(error), error.message, error.code, error.status, error.details) == (
+    assert (str(error), error.message, error.code, status_of(error), error.details) == (
         "Position Hefei already grants exactly these companies.",
         "Position Hefei already grants exactly these companies.", "nothing-changed", 409, {"position": "Hefei"})
     assert DomainError("plain").code == "rule-violated"  # the class's code when none is given
