@@ -112,9 +112,9 @@ class ContractService:
         if contract.approve(ctx.meta, decider(ctx.caller)):
             debt = ctx.find(Debt, ids.debt_id(contract.id))
             if debt is None:
-                changed.append(Debt.open_for(ctx.meta, contract))
+                changed.append(Debt.open_for(ctx.meta, contract.approved_sale()))
             elif debt.status == DebtStatus.CLOSED:
-                debt.reopen_for(ctx.meta, contract)
+                debt.reopen_for(ctx.meta, contract.approved_sale())
                 changed.append(debt)
             # Else another approval opened it after this command read the contract: the contract's
             # save conflicts, and the command runs again on what is stored (already approved).

@@ -52,13 +52,14 @@ from domain.contracts.errors import (AccessoryOverDeliveredError, ContractAlread
                                      ContractTermsMissingError, MachineAlreadyPickedError,
                                      MachineDoesNotFitContractError, MachineNotOnContractError, OutboundStateError)
 from domain.contracts.outbounds import MAX_OUTBOUND_LINES, Outbound, OutboundLine, OutboundStatus, Pick
-from domain.contracts.terms import (FIRST_DUE_WITHIN_DAYS, MAX_LINES, MAX_QUANTITY, AgreedAccessory, CommercialTerms,
+from domain.contracts.terms import (FIRST_DUE_WITHIN_DAYS, MAX_LINES, MAX_QUANTITY, AgreedAccessory, ApprovedSale,
+                                    CommercialTerms,
                                     ContractLine, ContractStatus, GrantedCoupon, InstallmentTerms, PaymentMethod,
                                     ScheduleMethod, check_lines, check_terms)
 
 __all__ = [
     "ContractStatus", "PaymentMethod", "ScheduleMethod", "ContractLine", "InstallmentTerms", "AgreedAccessory",
-    "GrantedCoupon", "CommercialTerms", "OutboundStatus", "OutboundLine", "Outbound", "Pick",
+    "GrantedCoupon", "CommercialTerms", "ApprovedSale", "OutboundStatus", "OutboundLine", "Outbound", "Pick",
     "MAX_LINES", "MAX_QUANTITY", "MAX_OUTBOUND_LINES", "FIRST_DUE_WITHIN_DAYS",
     "ContractStateError", "ContractTermsMissingError", "ContractAlreadyStartedError",
     "MachineDoesNotFitContractError", "MachineAlreadyPickedError", "MachineNotOnContractError",

@@ -15,7 +15,8 @@ from domain.base import Context, DealerAggregate, InvalidValueError, require_tex
 from domain.contracts.delivery import ContractDelivery
 from domain.contracts.errors import ContractAlreadyStartedError, ContractStateError, ContractTermsMissingError
 from domain.contracts.outbounds import Outbound, OutboundLine, OutboundStatus, Pick
-from domain.contracts.terms import CommercialTerms, ContractLine, ContractStatus, check_lines, check_terms
+from domain.contracts.terms import (ApprovedSale, CommercialTerms, ContractLine, ContractStatus, check_lines,
+                                    check_terms)
 from domain.customers import Contact, Customer
 from domain.machines import MachineUnit
 from domain.money import ZERO
@@ -246,6 +247,13 @@ class Contract(ContractDelivery, DealerAggregate, ApprovalFlow):
     def total_amount(self) -> Decimal:
         """Machines plus agreed accessories: the amount approval bands are judged by."""
         return self.machines_amount + (self.terms.accessories_amount if self.terms else ZERO)
+
+    def approved_sale(self) -> ApprovedSale:
+        """The sale as its receivable is opened from (once approved, the terms are complete)."""
+        assert self.terms is not None, "an approved contract has its terms"
+        return ApprovedSale(contract_id=self.id, contract_number=self.number, company_id=self.company_id,
+                            owner_id=self.owner_id, customer_id=self.customer_id, drafted_on=self.drafted_on,
+                            total_amount=self.total_amount, terms=self.terms)
 
     def _require(self, *allowed: ContractStatus, act: str) -> None:
         if self.status not in allowed:

@@ -181,3 +181,22 @@ def check_terms(terms: CommercialTerms, machines_amount: Decimal, drafted_on: da
                                        ScheduleMethod(installment.method))
     return CommercialTerms(PaymentMethod(terms.payment), down, installment, deposit, terms.warranty_due_date,
                            tuple(accessories), tuple(coupons))
+
+
+@dataclass(frozen=True)
+class ApprovedSale:
+    """What an approved contract hands to its receivable (应收): the parties, the amount, the
+    date and the agreed terms, as plain values. The receivable is opened from these, never
+    from the contract itself (an aggregate changes and reads only itself)."""
+
+    __module__ = "domain.contracts"
+
+    contract_id: UUID
+    contract_number: str
+    company_id: UUID
+    owner_id: UUID
+    customer_id: UUID
+    drafted_on: date
+    total_amount: Decimal
+    terms: CommercialTerms
+

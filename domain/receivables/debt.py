@@ -14,7 +14,7 @@ from uuid import UUID
 
 from domain import ids
 from domain.base import Context, DealerAggregate
-from domain.contracts import Contract, ContractAlreadyStartedError, PaymentMethod, ScheduleMethod
+from domain.contracts import ApprovedSale, ContractAlreadyStartedError, PaymentMethod, ScheduleMethod
 from domain.coupons import CouponUse
 from domain.money import ZERO
 from domain.receivables.balances import DebtBalances
@@ -305,30 +305,29 @@ class Debt(DebtBalances, DebtTimeline, DebtCollection, DealerAggregate):
 
     # ------------------------------------------------------------ opening and closing
     @classmethod
-    def open_for(cls, ctx: Context, contract: Contract) -> Debt:
-        return cls._start(cls.Opened, ids.debt_id(contract.id), ctx, contract.company_id,
-                          contract_id=contract.id, contract_number=contract.number, owner_id=contract.owner_id,
-                          **cls._terms_of(ctx, contract))
+    def open_for(cls, ctx: Context, sale: ApprovedSale) -> Debt:
+        return cls._start(cls.Opened, ids.debt_id(sale.contract_id), ctx, sale.company_id,
+                          contract_id=sale.contract_id, contract_number=sale.contract_number,
+                          owner_id=sale.owner_id, **cls._terms_of(ctx, sale))
 
-    def reopen_for(self, ctx: Context, contract: Contract) -> None:
+    def reopen_for(self, ctx: Context, sale: ApprovedSale) -> None:
         if self.status != DebtStatus.CLOSED:
             raise DebtStateError(f"The receivable of contract {self.contract_number} is already open.",
                                  state=str(self.status))
-        self._record(self.Reopened, ctx, self.company_id, **self._terms_of(ctx, contract))
+        self._record(self.Reopened, ctx, self.company_id, **self._terms_of(ctx, sale))
 
     @staticmethod
-    def _terms_of(ctx: Context, contract: Contract) -> dict:
-        terms = contract.terms
-        assert terms is not None, "an approved contract has its terms"
+    def _terms_of(ctx: Context, sale: ApprovedSale) -> dict:
+        terms = sale.terms
         today = ctx.business_date
         items: list[DebtItem] = []
         if terms.payment == PaymentMethod.CASH:
-            full = contract.total_amount - terms.warranty_deposit
+            full = sale.total_amount - terms.warranty_deposit
             items.append(DebtItem("FULL", ItemKind.FULL_PAYMENT, today, full, ZERO))
             financed, method = ZERO, None
         else:
             assert terms.installment is not None
-            financed = contract.total_amount - terms.down_payment - terms.warranty_deposit
+            financed = sale.total_amount - terms.down_payment - terms.warranty_deposit
             if terms.down_payment > 0:
                 items.append(DebtItem("DP", ItemKind.DOWN_PAYMENT, today, terms.down_payment, ZERO))
             loan = terms.installment
@@ -340,7 +339,7 @@ class Debt(DebtBalances, DebtTimeline, DebtCollection, DealerAggregate):
             assert terms.warranty_due_date is not None
             items.append(DebtItem("WD", ItemKind.WARRANTY_DEPOSIT, terms.warranty_due_date,
                                   terms.warranty_deposit, ZERO))
-        return {"contract_date": contract.drafted_on, "customer_id": contract.customer_id,
+        return {"contract_date": sale.drafted_on, "customer_id": sale.customer_id,
                 "payment": str(terms.payment), "financed": financed, "schedule_method": method,
                 "items": tuple(items)}
 

@@ -94,7 +94,7 @@ def approved_contract(terms: CommercialTerms, drafted: date = CONTRACT_DATE, app
 def opened(terms: CommercialTerms | None = None, drafted: date = CONTRACT_DATE, approved: date = CONTRACT_DATE) -> Debt:
     """The receivable the approval of an installment sale (SCENARIO.md unless told) opens."""
     contract = approved_contract(terms or installment_terms(), drafted, approved)
-    return given(Debt.open_for(ctx(day=approved), contract))
+    return given(Debt.open_for(ctx(day=approved), contract.approved_sale()))
 
 
 def debt_of(*items: DebtItem, contract_date: date = CONTRACT_DATE, method: str = "typed") -> Debt:
@@ -180,7 +180,7 @@ def test_a_cash_sale_opens_one_full_payment_item_due_on_approval_and_the_deposit
         PaymentMethod.CASH, D("0.00"), None, D("20000.00"), date(2026, 12, 15),
         (AgreedAccessory("Breaker hammer", 2, D("6000.00")),), ()), drafted=date(2025, 12, 10))
     context = ctx(day=CONTRACT_DATE)
-    debt = Debt.open_for(context, contract)
+    debt = Debt.open_for(context, contract.approved_sale())
     [opened_event] = then_events(debt, Debt.Opened)
     then_metadata(opened_event, context, HEFEI.id)
     assert debt.id == ids.debt_id(contract.id)
@@ -320,7 +320,7 @@ def test_a_typed_schedule_not_adding_up_is_refused_and_stays_pending():
 @pytest.mark.parametrize("when", ["generate", "set"])
 def test_a_cash_sale_has_no_schedule(when):
     contract = approved_contract(CommercialTerms(PaymentMethod.CASH, D("0.00"), None, D("0.00"), None, (), ()))
-    debt = given(Debt.open_for(ctx(day=CONTRACT_DATE), contract))
+    debt = given(Debt.open_for(ctx(day=CONTRACT_DATE), contract.approved_sale()))
     command = (generate(debt) if when == "generate" else
                (lambda: debt.set_schedule(ctx(), [ScheduleLine(FIRST_DUE, PRICE, D("0.00"))], RATES)))
     refusal = then_refused(debt, command, DebtStateError, "debt-state", 409)
@@ -590,11 +590,11 @@ def test_a_closed_debt_takes_no_receipt_and_accrues_nothing():
 
 def test_a_closed_debt_reopens_from_the_contracts_terms_and_an_open_one_does_not():
     contract = approved_contract(installment_terms())
-    debt = given(Debt.open_for(ctx(day=CONTRACT_DATE), contract))
-    then_refused(debt, lambda: debt.reopen_for(ctx(), contract), DebtStateError, "debt-state", 409)
+    debt = given(Debt.open_for(ctx(day=CONTRACT_DATE), contract.approved_sale()))
+    then_refused(debt, lambda: debt.reopen_for(ctx(), contract.approved_sale()), DebtStateError, "debt-state", 409)
     debt.close_for_unapproval(ctx(day=CONTRACT_DATE, reason="withdrawn"))
     settle(debt)
-    debt.reopen_for(ctx(day=date(2025, 12, 20)), contract)
+    debt.reopen_for(ctx(day=date(2025, 12, 20)), contract.approved_sale())
     [reopened] = then_events(debt, Debt.Reopened)
     assert (reopened.financed, reopened.items[0]) == (
         D("300000.00"), DebtItem("DP", ItemKind.DOWN_PAYMENT, date(2025, 12, 20), D("80000.00"), D("0.00")))
