@@ -124,6 +124,17 @@ def list_my_approvals(cur: Any, scope: Scope, roles: frozenset[Role], user_id: U
     return found, total
 
 
+def waiting_for_me(cur: Any, scope: Scope, roles: frozenset[Role], user_id: UUID, own_only: UUID | None,
+                   document_id: UUID) -> dict[str, Any] | None:
+    """The document's current step, when this user decides it (its page offers the decision)."""
+    where, params = _mine(scope, roles, user_id, own_only)
+    cur.execute(f"SELECT {_QUEUE} FROM {_QUEUE_FROM} WHERE {where} AND q.document_id = %s", [*params, document_id])
+    found = cur.fetchone()
+    if found:
+        found["waiting_since"] = _moment_text(found["waiting_since"])
+    return found
+
+
 def count_my_approvals(cur: Any, scope: Scope, roles: frozenset[Role], user_id: UUID,
                        own_only: UUID | None) -> list[dict[str, Any]]:
     where, params = _mine(scope, roles, user_id, own_only)

@@ -196,6 +196,14 @@ def export_contracts(cur: Any, scope: Scope, own_only: UUID | None, flt: Contrac
         offset += batch
 
 
+def list_salespeople(cur: Any, scope: Scope, own_only: UUID | None) -> list[dict[str, Any]]:
+    """The salespeople owning contracts the caller sees (a list filter's choices)."""
+    where, params = visible_filter(scope, "k.company_id", "k.owner_id", own_only)
+    cur.execute("SELECT DISTINCT k.owner_id, u.username AS salesperson FROM contracts k"
+                f" LEFT JOIN access_users u ON u.user_id = k.owner_id WHERE {where} ORDER BY u.username", params)
+    return cur.fetchall()
+
+
 def get_contract(cur: Any, scope: Scope, own_only: UUID | None, contract_id: UUID) -> dict[str, Any] | None:
     where, params = visible_filter(scope, "k.company_id", "k.owner_id", own_only)
     cur.execute(f"SELECT {_COLUMNS}, k.terms_json FROM {_FROM} WHERE k.contract_id = %s AND {where}",

@@ -316,10 +316,16 @@ class Debt(DebtBalances, DebtTimeline, DebtCollection, DealerAggregate):
                                  state=str(self.status))
         self._record(self.Reopened, ctx, self.company_id, **self._terms_of(ctx, sale))
 
+    @classmethod
+    def _terms_of(cls, ctx: Context, sale: ApprovedSale) -> dict:
+        return cls.opening_of(sale, ctx.business_date)
+
     @staticmethod
-    def _terms_of(ctx: Context, sale: ApprovedSale) -> dict:
+    def opening_of(sale: ApprovedSale, today: date) -> dict:
+        """What the receivable of ``sale`` opens with on ``today``: its items (full payment,
+        or down payment and installments), the financed amount and the schedule method.
+        Also the clerk's schedule preview before the terms are saved."""
         terms = sale.terms
-        today = ctx.business_date
         items: list[DebtItem] = []
         if terms.payment == PaymentMethod.CASH:
             full = sale.total_amount - terms.warranty_deposit

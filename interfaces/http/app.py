@@ -27,6 +27,7 @@ from application.caller import Caller
 from application.ledger import ReadOnlyCallerError
 from domain.base import CONTROL_CHARACTERS, DomainError
 from interfaces.composition import BackOffice
+from interfaces.console import CONSOLE_PATH, console_route_handlers
 from interfaces.http.errors import domain_error, http_error, unexpected_error, unreadable_body, validation_error
 from interfaces.http.kit import provide_reader
 from interfaces.http.routes import all_route_handlers
@@ -72,7 +73,8 @@ class RequireJSON:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") in {"POST", "PUT", "PATCH"}:
+        if (scope["type"] == "http" and scope.get("method") in {"POST", "PUT", "PATCH"}
+                and not scope.get("path", "").startswith(CONSOLE_PATH)):
             content_type = MutableScopeHeaders(scope).get("content-type")
             media_type = (content_type or "").split(";")[0].strip().lower()
             if content_type is not None and media_type != "application/json" and not media_type.endswith("+json"):
@@ -142,8 +144,10 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
         backoffice.stop()
 
     return Litestar(
-        route_handlers=[health, *all_route_handlers()],
-        middleware=[DefineMiddleware(BearerAuthentication, backoffice=backoffice, exclude=["^/docs"]),
+        route_handlers=[health, *all_route_handlers(), *console_route_handlers(backoffice)],
+        # The console signs its people in with a session cookie of its own (interfaces.console.session).
+        middleware=[DefineMiddleware(BearerAuthentication, backoffice=backoffice,
+                                     exclude=["^/docs", f"^{CONSOLE_PATH}", "^/$"]),
                     RequireJSON, PlainQuery],
         guards=[refuse_commands_of_auditors],
         dependencies={"caller": Provide(resolve_caller, sync_to_thread=False),
