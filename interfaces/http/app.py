@@ -4,12 +4,14 @@ Errors are RFC 9457 problem+json (``interfaces.http.errors``)."""
 
 from __future__ import annotations
 
+import importlib.util
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Router, get
 from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -20,6 +22,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.access import AuthenticationError
@@ -111,6 +114,19 @@ class PlainQuery:
         await self.app(scope, receive, send)
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
+def swagger_assets() -> Router:
+    """Swagger UI's scripts and styles, served from the ``swagger-ui-py`` package: the API's
+    page renders offline (no CDN), as a dealer's branch office may be."""
+    spec = importlib.util.find_spec("swagger_ui")
+    assert spec is not None and spec.submodule_search_locations, "swagger-ui-py is a dependency"
+    static = Path(next(iter(spec.submodule_search_locations))) / "static"
+    return create_static_files_router(DOCS_ASSETS, directories=[static], include_in_schema=False,
+                                      opt={"exclude_from_auth": True})
+
+
 def refuse_commands_of_auditors(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """An auditor (and nothing else) reads everything and records nothing: every command but
     their own password change is refused before its body is even read."""
@@ -144,7 +160,7 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
         backoffice.stop()
 
     return Litestar(
-        route_handlers=[health, *all_route_handlers(), *console_route_handlers(backoffice)],
+        route_handlers=[health, *all_route_handlers(), *console_route_handlers(backoffice), swagger_assets()],
         # The console signs its people in with a session cookie of its own (interfaces.console.session).
         middleware=[DefineMiddleware(BearerAuthentication, backoffice=backoffice,
                                      exclude=["^/docs", f"^{CONSOLE_PATH}", "^/$"]),
@@ -170,7 +186,10 @@ def create_app(backoffice: BackOffice, run_projections: bool = True) -> Litestar
             title="ironledger", version=VERSION,
             description="Back office for construction-machinery dealers. Sign in with POST /auth/login, "
                         "then press Authorize and paste the access_token.",
-            path="/docs", render_plugins=[SwaggerRenderPlugin()],
+            path="/docs", render_plugins=[SwaggerRenderPlugin(
+                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS}/favicon-32x32.png'>")],
             components=Components(security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
             security=[{"BearerToken": []}],
