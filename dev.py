@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and start in one command, on a machine with only Python 3.11+.
 
-    python3 dev.py run     # virtualenv + install + demo data + API on http://127.0.0.1:8000/docs
+    python3 dev.py run     # virtualenv + install + demo data + console on http://127.0.0.1:8000/
     python3 dev.py test    # virtualenv + install + the whole test suite (SQLite and PostgreSQL)
 
 Extra arguments after `test` go to pytest; after `run`, to `ironledger serve`.

@@ -35,7 +35,7 @@ def serve(args: argparse.Namespace) -> None:
     backoffice = _backoffice()
     _announce_admin(backoffice.access.ensure_administrator(backoffice.settings.admin_password))
     app = create_app(backoffice, run_projections=not args.no_projections)
-    print(f"ironledger on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)",
+    print(f"ironledger console on http://{args.host}:{args.port}/  (API docs: http://{args.host}:{args.port}/docs)",
           flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
 
