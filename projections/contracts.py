@@ -163,13 +163,25 @@ EXPORT_COLUMNS = ("number", "status", "company_code", "salesperson", "customer_n
 _ORDER = " ORDER BY k.drafted_on DESC, k.number"
 
 
+# The orders a list may ask for ("-" first: descending); the contract number breaks ties.
+SORTS = {"number": "k.number", "drafted_on": "k.drafted_on", "total_amount": "k.total_amount",
+         "customer": "cu.name", "status": "k.status"}
+
+
+def _order(sort: str | None) -> str:
+    column = SORTS.get((sort or "").lstrip("-"))
+    if column is None:
+        return _ORDER
+    return f" ORDER BY {column}{' DESC' if (sort or '').startswith('-') else ''}, k.number"
+
+
 def list_contracts(cur: Any, scope: Scope, own_only: UUID | None, flt: ContractFilter, page: int,
-                   page_size: int) -> tuple[list[dict[str, Any]], int]:
+                   page_size: int, sort: str | None = None) -> tuple[list[dict[str, Any]], int]:
     where, params = flt.where(scope, own_only)
     cur.execute(f"SELECT COUNT(*) AS n FROM contracts k WHERE {where}", params)
     total = cur.fetchone()["n"]
     limit, offset = page_bounds(page, page_size)
-    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where}{_ORDER} LIMIT %s OFFSET %s",
+    cur.execute(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where}{_order(sort)} LIMIT %s OFFSET %s",
                 [*params, limit, offset])
     return cur.fetchall(), total
 

@@ -185,7 +185,7 @@ class AccessService:
         try:
             self.hasher.verify(me.password_hash, cmd.current_password)
         except (VerificationError, InvalidHashError):
-            raise WrongPasswordError("The current password is wrong.") from None
+            raise WrongPasswordError("The current password is wrong.", field="current_password") from None
         me.change_password(ctx.meta, self.hasher.hash(cmd.new_password))
         return ctx.save(me, answer=UserChanged(user_id=me.id))
 

@@ -66,6 +66,7 @@ class Form:
     submit: str = ""
     form_key: str = ""
     status: int = 200               # of the page showing it: 422 or 409 once refused
+    version: int | None = None      # of the document it was rendered from (a conflict check)
 
     def fields(self) -> Iterable[Field]:
         for item in self.items:

@@ -31,6 +31,7 @@ CSRF_COOKIE = "ironledger_csrf"
 LANG_COOKIE = "lang"
 CSRF_FIELD = "_csrf"
 FORM_KEY_FIELD = "_form_key"
+VERSION_FIELD = "_version"     # the version of the document a form was rendered from
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -25,12 +25,14 @@ from application.caller import Caller
 from application.handling import Command
 from application.ledger import CommandResult
 from application.reading import Reader, Reads
+from domain import ids
 from domain.base import DomainError
+from domain.commands import CommandRecord
 from interfaces.composition import BackOffice
 from interfaces.console import forms
 from interfaces.console.i18n import LANGUAGE_NAMES, Language, negotiate
-from interfaces.console.session import (CSRF_FIELD, FORM_KEY_FIELD, LANG_COOKIE, SECURITY_HEADERS, CsrfProof,
-                                        caller_of)
+from interfaces.console.session import (CSRF_FIELD, FORM_KEY_FIELD, LANG_COOKIE, SECURITY_HEADERS, VERSION_FIELD,
+                                        CsrfProof, caller_of)
 from interfaces.console.menu import menu_for
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -95,15 +97,29 @@ class Console:
         return form
 
     def submit(self, request: Request, caller: Caller, form: forms.Form, posted: Mapping[str, Any],
-               given: Mapping[str, Any]) -> CommandResult | None:
+               given: Mapping[str, Any], current_version: int | None = None) -> CommandResult | None:
         """Runs the posted form's command as ``caller`` (``given``: the values the page's
         address carries). None when it was refused: the form then holds the person's values,
-        the messages beside their fields and the answer's status; nothing was recorded."""
+        the messages beside their fields and the answer's status; nothing was recorded.
+
+        With ``current_version`` (the document's version now), a form rendered from another
+        version is refused as a conflict: someone changed the document since the person
+        opened it, and the page shows it as it is now. A form sent again after it went
+        through is answered as the first time (its key), not as a conflict."""
         self.csrf.check(request, dict(posted))
         lang = self.language(request)
         forms.fill(form, posted)
         key = posted.get(FORM_KEY_FIELD)
         form.form_key = key if isinstance(key, str) and 8 <= len(key) <= 64 else uuid.uuid4().hex
+        seen = posted.get(VERSION_FIELD)
+        if (current_version is not None and isinstance(seen, str) and seen != str(current_version)
+                and not self._already_sent(caller, form.form_key)):
+            form.version = current_version
+            forms.refused(lang, form, forms.FormRefused(None, lang.gettext(
+                "Someone else changed this since you opened it; the page now shows it as it is. "
+                "Check it and send the form again.")))
+            form.status = 409
+            return None
         try:
             command = forms.command_of(lang, form, posted, given)
             return self.backoffice.commands.execute(caller, command, f"console:{form.form_key}")
@@ -116,6 +132,10 @@ class Console:
             forms.refused(lang, form, error)
             form.status = 422 if error.code == "invalid-value" else 409
         return None
+
+    def _already_sent(self, caller: Caller, form_key: str) -> bool:
+        record = ids.command_record_id(caller.user_id, f"console:{form_key}")
+        return self.backoffice.commands.find(record, CommandRecord) is not None
 
     @staticmethod
     def done(form: forms.Form, result: CommandResult, url: str) -> Redirect:

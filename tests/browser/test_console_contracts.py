@@ -221,3 +221,31 @@ def test_wrong_password_and_signing_out(person):
     page.click("text=退出")
     page.wait_for_url(re.compile(r"/console/sign-in"))
     assert someone.open("/console/contracts").url.split("?")[0].endswith("/console/sign-in")
+
+
+def test_a_form_from_a_contract_someone_changed_since_says_so_and_shows_it_as_it_is(person, demo_server):
+    wang = person()
+    wang.sign_in("sales.wang")
+    contract = _draft(wang, "396000.00")
+    wang.page.click("#act-submit-to-clerk button")
+    wang.page.wait_for_url(re.compile(r"done=SubmitContractToClerk"))
+    first, second = person(), person()          # the clerk at two desks
+    first.sign_in("clerk.chen")
+    second.sign_in("clerk.chen")
+    stale = first.open(contract)
+    page = second.open(contract)
+    page.fill("#f-accessories\\.0\\.name", "工具箱")
+    page.click("#act-terms button >> nth=0")
+    page.wait_for_url(re.compile(r"done=CompleteContractTerms"))
+    before = demo_server.store.event_count()
+    stale.fill("#act-return textarea", "请补充客户证件")
+    stale.click("#act-return button")
+    stale.wait_for_load_state()
+    assert "其他人修改了这份单据" in stale.locator(".error-summary").inner_text()
+    assert "工具箱" in stale.locator("section.card:not(.act)", has_text="付款方式").inner_text()   # as it is now
+    assert stale.input_value("#act-return textarea") == "请补充客户证件"
+    assert demo_server.store.event_count() == before
+    first.shot("contract-conflict")
+    stale.click("#act-return button")                      # checked, sent again: it goes through
+    stale.wait_for_url(re.compile(r"done=ReturnContractToSalesperson"))
+    assert "草稿" in stale.locator("h1 .status").inner_text()

@@ -101,7 +101,7 @@ def act_form(console: Console, request: Request, caller: Caller, contract: Contr
     return console.form(request, command, action, omit=omit)
 
 
-def acts_for(console: Console, request: Request, caller: Caller, contract: ContractDetailRow,
+def acts_for(console: Console, request: Request, caller: Caller, contract: ContractDetailRow, version: int,
              refused: forms.Form | None = None) -> list[Act]:
     """The acts this person may take on this contract now (a refused form in place of its fresh one)."""
     status, mine = contract.status, contract.owner_id == caller.user_id
@@ -122,6 +122,7 @@ def acts_for(console: Console, request: Request, caller: Caller, contract: Contr
     for slug, style, wide in slugs:
         form = refused if refused is not None and refused.command is ACTS[slug] else act_form(
             console, request, caller, contract, slug)
+        form.version = version
         acts.append(Act(slug, form, style, wide))
     return acts
 
@@ -141,6 +142,11 @@ def schedule_preview(console: Console, request: Request, contract: ContractDetai
     except (forms.FormRefused, DomainError) as error:
         forms.refused(lang, form, error)  # type: ignore[arg-type]
         return []
+
+
+def contract_version(console: Console, caller: Caller, contract_id: UUID) -> int:
+    """The contract's version now (its last event's): what a form rendered from it carries."""
+    return console.backoffice.history.contract_history(caller, contract_id)[-1]["version"]
 
 
 # ---------------------------------------------------------------- pages of the acts
@@ -186,7 +192,8 @@ def contract_act(request: Request, console: ConsoleDep, contract_id: FromPath[UU
         key = data.get("_form_key")
         form.form_key = key if isinstance(key, str) and 8 <= len(key) <= 64 else form.form_key
         return contract_page(console, request, caller, contract_id, refused=form, preview=preview)
-    result = console.submit(request, caller, form, data, {"contract_id": contract_id})
+    result = console.submit(request, caller, form, data, {"contract_id": contract_id},
+                            current_version=contract_version(console, caller, contract_id))
     if result is None:   # the contract's page again, the refused form in its place
         return contract_page(console, request, caller, contract_id, status=form.status, refused=form)
     return console.done(form, result, f"/console/contracts/{contract_id}")

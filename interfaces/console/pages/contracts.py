@@ -25,7 +25,7 @@ from projections.deliveries import ContractDeliveriesRow
 from projections.receivables import debts
 from projections.receivables.rows import ReceivableDetailRow
 
-FILTERS = ("status", "company_id", "owner_id", "customer_id", "drafted_from", "drafted_to")
+FILTERS = ("status", "company_id", "owner_id", "customer_id", "drafted_from", "drafted_to", "sort")
 
 
 def contract_filter(q: ListQuery) -> contracts.ContractFilter:
@@ -41,7 +41,8 @@ def contract_list(request: Request, console: ConsoleDep) -> Response[str]:
     caller = console.caller(request)
     q = ListQuery(request, FILTERS)
     read = console.reader(caller, queries.CONTRACTS, request)
-    found, total = read(contracts.list_contracts, contract_filter(q), q.page, q.page_size)
+    sort = q.text("sort") if (q.text("sort") or "").lstrip("-") in contracts.SORTS else None
+    found, total = read(contracts.list_contracts, contract_filter(q), q.page, q.page_size, sort)
     backoffice = console.backoffice
     return console.page(request, "contracts.html", caller, q=q, items=rows(ContractRow, found), total=total,
                         statuses=[str(s) for s in ContractStatus],
@@ -73,7 +74,7 @@ def contract_page(console: Console, request: Request, caller: Caller, contract_i
     contract = load_contract(console, request, caller, contract_id)
     hangs = _what_hangs_on(console, request, caller, contract)
     history = console.backoffice.history.contract_history(caller, contract_id)
-    acts = acts_for(console, request, caller, contract, refused)
+    acts = acts_for(console, request, caller, contract, history[-1]["version"], refused)
     return console.page(request, "contract.html", caller, status=status, contract=contract, history=history,
                         acts=acts, preview=preview, **hangs)
 
