@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
@@ -64,6 +65,18 @@ class SameWarehouseError(InvalidValueError):
 
 class WarehouseCannotHoldMachinesError(InvalidValueError):
     code = "warehouse-cannot-hold-machines"
+
+
+@dataclass(frozen=True)
+class MachineFacts:
+    """What a contract reads of a unit to pick or swap it: plain values, so the contract
+    decides without holding the unit, and only the unit's own commands change the unit."""
+
+    id: UUID
+    serial_number: str
+    model_id: UUID
+    model_code: str
+    company_id: UUID
 
 
 class MachineUnit(DealerAggregate):
@@ -251,7 +264,12 @@ class MachineUnit(DealerAggregate):
         self._record(self.Transferred, ctx, to.company_id, from_company_id=self.company_id,
                      from_warehouse_id=self.warehouse_id, to_warehouse_id=to.id)
 
-    # ------------------------------------------------------------ delivery (acts of the contract)
+    @property
+    def facts(self) -> MachineFacts:
+        """The unit as a contract reads it to pick or swap it."""
+        return MachineFacts(self.id, self.serial_number, self.model_id, self.model_code, self.company_id)
+
+    # ------------------------------------------------------------ delivery (acts of a contract, run by its handler)
     def reserve(self, ctx: Context, contract_id: UUID, contract_number: str) -> None:
         if self.status == MachineStatus.RESERVED:
             raise MachineAlreadyReservedError(
@@ -270,7 +288,8 @@ class MachineUnit(DealerAggregate):
         self._record(self.Dispatched, ctx, self.company_id, contract_id=contract_id,
                      contract_number=self.contract_number)
 
-    def swap_out(self, ctx: Context, contract_id: UUID, replaced_by: MachineUnit, back_to: Warehouse) -> None:
+    def swap_out(self, ctx: Context, contract_id: UUID, replaced_by_serial: str, back_to: Warehouse) -> None:
+        """销售换机: back from the customer into ``back_to``, replaced by ``replaced_by_serial``."""
         self.require_out_under(contract_id, "swapped out")
         if self.locked:
             raise MachineLockStateError(f"Machine {self.serial_number} is locked remotely; it is unlocked (开机) "
@@ -280,10 +299,11 @@ class MachineUnit(DealerAggregate):
                 f"Machine {self.serial_number} comes back to a main warehouse of its own company; "
                 f"{back_to.code} is not one.", field="return_warehouse_id")
         self._record(self.SwappedOut, ctx, self.company_id, contract_id=contract_id,
-                     contract_number=self.contract_number, replaced_by_serial=replaced_by.serial_number,
+                     contract_number=self.contract_number, replaced_by_serial=replaced_by_serial,
                      warehouse_id=back_to.id)
 
-    def swap_in(self, ctx: Context, contract_id: UUID, contract_number: str, replaces: MachineUnit) -> None:
+    def swap_in(self, ctx: Context, contract_id: UUID, contract_number: str, replaces_serial: str) -> None:
+        """销售换机: goes out under the contract in place of ``replaces_serial``."""
         if self.status == MachineStatus.RESERVED:
             raise MachineAlreadyReservedError(
                 f"Machine {self.serial_number} is reserved for contract {self.contract_number}; "
@@ -291,7 +311,7 @@ class MachineUnit(DealerAggregate):
                 contract_number=self.contract_number)
         self._require_in_stock("swapped in")
         self._record(self.SwappedIn, ctx, self.company_id, contract_id=contract_id,
-                     contract_number=contract_number, replaces_serial=replaces.serial_number)
+                     contract_number=contract_number, replaces_serial=replaces_serial)
 
     # ------------------------------------------------------------ debt collection
     def require_out_under(self, contract_id: UUID, act: str) -> None:

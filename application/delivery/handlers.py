@@ -1,10 +1,12 @@
 """Delivery of approved contracts (交机出库): pick, accessory outbound, finance review,
 dispatch, and the sales swap. Each act by its role, within the caller's data scope.
 
-Every act that touches a machine saves the contract and the unit(s) in one
-transaction. Two salespeople picking the same serial at the same instant both
-write the unit's next version; the store lets one through, and the other's
-command runs again on what is now stored and is refused as already reserved.
+Each aggregate changes only itself; the handler coordinates: it loads the contract, the
+units and the parts stocks, asks the contract first (its refusals come first), then each
+unit and stock with what the contract answered, and saves them all in one transaction
+(nothing is saved when any of them refuses). Two salespeople picking the same serial at
+the same instant both write the unit's next version; the store lets one through, and the
+other's command runs again on what is now stored and is refused as already reserved.
 """
 
 from __future__ import annotations
@@ -47,14 +49,17 @@ class DeliveryService:
     def pick_machine(self, ctx: CommandContext, cmd: PickMachine) -> Outcome:
         contract = self._contract(ctx, cmd.contract_id)
         unit = self._unit(ctx.caller, cmd.serial_number)
-        contract.pick_machine(ctx.meta, unit, self._model(unit.model_id), self._line_models(contract), cmd.line_no)
+        contract.pick_machine(ctx.meta, unit.facts, self._model(unit.model_id), self._line_models(contract),
+                              cmd.line_no)
+        unit.reserve(ctx.meta, contract.id, contract.number)
         return ctx.save(contract, unit, answer=delivery_summary(contract))
 
     @handles(ReleaseMachine, permission=Permission.PICK_MACHINES)
     def release_machine(self, ctx: CommandContext, cmd: ReleaseMachine) -> Outcome:
         contract = self._contract(ctx, cmd.contract_id)
         unit = self._unit(ctx.caller, cmd.serial_number)
-        contract.release_machine(ctx.meta, unit)
+        contract.release_machine(ctx.meta, unit.serial_number)
+        unit.release(ctx.meta, contract.id)
         return ctx.save(contract, unit, answer=delivery_summary(contract))
 
     @handles(SwapMachine, permission=Permission.SWAP_MACHINES)
@@ -65,7 +70,10 @@ class DeliveryService:
         new = self._unit(ctx.caller, cmd.new_serial)
         back_to_id = cmd.return_warehouse_id or old.warehouse_id
         back_to = ctx.load_in_scope(Warehouse, back_to_id, f"Warehouse {back_to_id}")
-        contract.swap_machine(ctx.meta, old, new, self._model(new.model_id), self._line_models(contract), back_to)
+        contract.swap_machine(ctx.meta, old.facts, new.facts, self._model(new.model_id), self._line_models(contract),
+                              back_to)
+        new.swap_in(ctx.meta, contract.id, contract.number, old.serial_number)
+        old.swap_out(ctx.meta, contract.id, new.serial_number, back_to)
         return ctx.save(contract, old, new, answer=delivery_summary(contract))
 
     # ------------------------------------------------------------ the outbound
@@ -86,7 +94,9 @@ class DeliveryService:
             warehouse = ctx.load_in_scope(Warehouse, warehouse_id, f"Warehouse {warehouse_id}")
             stock = load_part_stocks(self.runner, ctx.meta, {(part_id, warehouse_id)})[(part_id, warehouse_id)]
         line_no = contract.add_accessory_outbound_line(ctx.meta, cmd.quantity, cmd.agreed_accessory_no, cmd.name,
-                                                       cmd.unit_price, part, stock, warehouse)
+                                                       cmd.unit_price, part, warehouse)
+        if stock is not None and warehouse is not None:
+            stock.reserve(ctx.meta, cmd.quantity, contract.parts_ref, warehouse.code)
         summary = delivery_summary(contract)
         answer = AccessoryOutboundLineAdded(**{f: getattr(summary, f) for f in summary.__struct_fields__},
                                             line_no=line_no)
@@ -94,13 +104,14 @@ class DeliveryService:
 
     @handles(RemoveAccessoryOutboundLine, permission=Permission.PREPARE_OUTBOUNDS)
     def remove_accessory_outbound_line(self, ctx: CommandContext, cmd: RemoveAccessoryOutboundLine) -> Outcome:
+        """A stocked part's line gives its quantity back to the stock it was reserved from."""
         contract = self._contract(ctx, cmd.contract_id)
-        line = contract.outbound_line(cmd.line_no)
+        line = contract.remove_accessory_outbound_line(ctx.meta, cmd.line_no)
         stock = None
-        if line is not None and line.part_id is not None and line.warehouse_id is not None:
+        if line.part_id is not None and line.warehouse_id is not None:
             key = (line.part_id, line.warehouse_id)
             stock = load_part_stocks(self.runner, ctx.meta, {key})[key]
-        contract.remove_accessory_outbound_line(ctx.meta, cmd.line_no, stock)
+            stock.release(ctx.meta, contract.parts_ref, line.quantity)
         return ctx.save(contract, stock, answer=delivery_summary(contract))
 
     @handles(ReviewOutbound, permission=Permission.REVIEW_OUTBOUNDS)
@@ -117,13 +128,20 @@ class DeliveryService:
 
     @handles(DispatchMachine, permission=Permission.DISPATCH_MACHINES)
     def dispatch(self, ctx: CommandContext, cmd: DispatchMachine) -> Outcome:
-        """出库发车 of a reviewed outbound: its units go out in the contract's transaction."""
+        """出库发车 of a reviewed outbound: its units and stocked accessories go out in the
+        contract's transaction."""
         contract = self._contract(ctx, cmd.contract_id)
         outbound = contract.outbounds.get(cmd.outbound_no)
+        # By serial: the units' events are stored in the same order in every process (a set's
+        # order of strings changes with each process's hash seed).
         units = {serial: ctx.load(MachineUnit, contract.picks[serial].machine_id, f"Machine {serial}")
-                 for serial in (outbound.serials if outbound else ())}
-        stocks = load_part_stocks(self.runner, ctx.meta, contract.part_stocks_needed(cmd.outbound_no))
-        contract.dispatch(ctx.meta, cmd.outbound_no, units, stocks)
+                 for serial in sorted(outbound.serials if outbound else ())}
+        stocks = load_part_stocks(self.runner, ctx.meta, sorted(contract.part_stocks_needed(cmd.outbound_no)))
+        sent = contract.dispatch(ctx.meta, cmd.outbound_no)
+        for serial in sent.serial_numbers:
+            units[serial].dispatch(ctx.meta, contract.id)
+        for line in sent.stocked_lines:
+            stocks[(line.part_id, line.warehouse_id)].issue(ctx.meta, contract.parts_ref, line.quantity)
         return ctx.save(contract, *units.values(), *stocks.values(), answer=delivery_summary(contract))
 
     # ------------------------------------------------------------ helpers

@@ -135,12 +135,17 @@ class ContractService:
     @handles(UnapproveContract, permission=Permission.UNAPPROVE_CONTRACTS)
     def unapprove(self, ctx: CommandContext, cmd: UnapproveContract) -> Outcome:
         """取消审核: machines picked but not dispatched are released and the receivable
-        closed in the same transaction (refused once money was received)."""
+        closed in the same transaction (refused once money was received). The contract
+        is asked first, then its picked units, then its parts stocks."""
         contract = self._contract(ctx, cmd.contract_id)
         reserved = {serial: ctx.load(MachineUnit, pick.machine_id, f"Machine {serial}")
                     for serial, pick in contract.picks.items() if not pick.dispatched}
         stocks = load_part_stocks(self.runner, ctx.meta, contract.part_stocks_needed())
-        contract.unapprove(ctx.meta, reserved, stocks)
+        released = contract.unapprove(ctx.meta)
+        for pick in released.picks:
+            reserved[pick.serial_number].release(ctx.meta, contract.id)
+        for line in released.stocked_lines:
+            stocks[(line.part_id, line.warehouse_id)].release(ctx.meta, contract.parts_ref, line.quantity)
         debt = ctx.find(Debt, ids.debt_id(contract.id))
         if debt is not None:
             debt.close_for_unapproval(ctx.meta)

@@ -29,6 +29,9 @@ Delivery (交机出库) of an approved contract, each act by its role:
 - After dispatch a unit can be swapped (销售换机): the new unit takes the old
   one's place on the contract's documents; contract, old and new unit are saved
   in one transaction.
+- The contract changes only itself: it reads a unit as ``MachineFacts`` and answers
+  what the units and parts stocks must do; the application's handler calls their own
+  commands and saves them all together.
 """
 
 
@@ -51,7 +54,8 @@ from domain.contracts.contract import Contract
 from domain.contracts.errors import (AccessoryOverDeliveredError, ContractAlreadyStartedError, ContractStateError,
                                      ContractTermsMissingError, MachineAlreadyPickedError,
                                      MachineDoesNotFitContractError, MachineNotOnContractError, OutboundStateError)
-from domain.contracts.outbounds import MAX_OUTBOUND_LINES, Outbound, OutboundLine, OutboundStatus, Pick
+from domain.contracts.outbounds import (MAX_OUTBOUND_LINES, Outbound, OutboundDispatch, OutboundLine, OutboundStatus,
+                                        Pick, UnapprovalReleases)
 from domain.contracts.terms import (FIRST_DUE_WITHIN_DAYS, MAX_LINES, MAX_QUANTITY, AgreedAccessory, ApprovedSale,
                                     CommercialTerms,
                                     ContractLine, ContractStatus, GrantedCoupon, InstallmentTerms, PaymentMethod,
@@ -60,6 +64,7 @@ from domain.contracts.terms import (FIRST_DUE_WITHIN_DAYS, MAX_LINES, MAX_QUANTI
 __all__ = [
     "ContractStatus", "PaymentMethod", "ScheduleMethod", "ContractLine", "InstallmentTerms", "AgreedAccessory",
     "GrantedCoupon", "CommercialTerms", "ApprovedSale", "OutboundStatus", "OutboundLine", "Outbound", "Pick",
+    "OutboundDispatch", "UnapprovalReleases",
     "MAX_LINES", "MAX_QUANTITY", "MAX_OUTBOUND_LINES", "FIRST_DUE_WITHIN_DAYS",
     "ContractStateError", "ContractTermsMissingError", "ContractAlreadyStartedError",
     "MachineDoesNotFitContractError", "MachineAlreadyPickedError", "MachineNotOnContractError",

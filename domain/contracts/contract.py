@@ -5,7 +5,6 @@ docstring for the flow). The delivery commands are in ``domain/contracts/deliver
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from uuid import UUID
 
@@ -14,14 +13,13 @@ from domain.approvals import ApprovalFlow, ApprovalRule, Decider, DocumentType
 from domain.base import Context, DealerAggregate, InvalidValueError, require_text
 from domain.contracts.delivery import ContractDelivery
 from domain.contracts.errors import ContractAlreadyStartedError, ContractStateError, ContractTermsMissingError
-from domain.contracts.outbounds import Outbound, OutboundLine, OutboundStatus, Pick
+from domain.contracts.outbounds import Outbound, OutboundLine, OutboundStatus, Pick, UnapprovalReleases
 from domain.contracts.terms import (ApprovedSale, CommercialTerms, ContractLine, ContractStatus, check_lines,
                                     check_terms)
 from domain.customers import Contact, Customer
-from domain.machines import MachineUnit
 from domain.money import ZERO
 from domain.organisation import Company
-from domain.parts import DocumentKind, DocumentRef, PartStock
+from domain.parts import DocumentKind, DocumentRef
 
 
 class Contract(ContractDelivery, DealerAggregate, ApprovalFlow):
@@ -309,31 +307,30 @@ class Contract(ContractDelivery, DealerAggregate, ApprovalFlow):
         self._require(ContractStatus.IN_APPROVAL, act="rejected")
         self._reject(ctx, decider, self.Rejected)
 
-    def unapprove(self, ctx: Context, reserved: Mapping[str, MachineUnit] | None = None,
-                  part_stocks: Mapping[tuple[UUID, UUID], PartStock] | None = None) -> None:
-        """Back to the clerk. Units picked but not dispatched (``reserved``, by serial, as
-        loaded for this command) are released and open outbounds cancelled, all under
-        this one command. The receivable is closed by the same command
-        (``Debt.close_for_unapproval``), which refuses once money was received."""
+    def unapprove(self, ctx: Context) -> UnapprovalReleases:
+        """Back to the clerk. The picks (none dispatched) are released and the outbounds not
+        yet dispatched cancelled, all under this one command. Answers what the handler
+        releases with it: each picked unit (``MachineUnit.release``) and each stocked
+        accessory line of a cancelled outbound (``PartStock.release``). The receivable is
+        closed by the same command (``Debt.close_for_unapproval``), which refuses once
+        money was received."""
         self._require(ContractStatus.APPROVED, act="un-approved")
         require_text(ctx.reason or "", "reason", 500)
         if self.dispatched_serials:
             raise ContractAlreadyStartedError(
                 f"Machine {', '.join(sorted(self.dispatched_serials))} went out under contract {self.number}; "
                 "reverse the dispatch before un-approving it.")
-        reserved = reserved or {}
-        if missing := sorted(set(self.picks) - set(reserved)):
-            raise ValueError(f"un-approval needs the picked units loaded: {missing}")
-        for serial, pick in sorted(self.picks.items()):
-            reserved[serial].release(ctx, self.id)
+        picks = tuple(pick for _, pick in sorted(self.picks.items()))
+        for pick in picks:
             self._record(self.MachineReleased, ctx, self.company_id, outbound_no=pick.outbound_no,
-                         machine_id=pick.machine_id, serial_number=serial)
+                         machine_id=pick.machine_id, serial_number=pick.serial_number)
+        stocked: list[OutboundLine] = []
         for number, outbound in sorted(self.outbounds.items()):
             if outbound.status in (OutboundStatus.OPEN, OutboundStatus.REVIEWED):
-                for line in self._stocked(outbound):
-                    (part_stocks or {})[(line.part_id, line.warehouse_id)].release(ctx, self.parts_ref, line.quantity)
+                stocked.extend(self._stocked(outbound))
                 self._record(self.OutboundCancelled, ctx, self.company_id, outbound_no=number)
         self._record(self.Unapproved, ctx, self.company_id)
+        return UnapprovalReleases(picks, tuple(stocked))
 
     @property
     def parts_ref(self) -> DocumentRef:

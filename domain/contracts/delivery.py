@@ -5,6 +5,11 @@ review, dispatch and swap (see the package's docstring for who does what).
 records are ``Contract``'s own (``self.MachinePicked``, …), so their stored topics stay
 ``domain.contracts:Contract.<Event>``. It relies on ``Contract``'s state and its
 ``_require``, ``_record``, ``_picked_on``, ``_stocked`` and ``parts_ref``.
+
+The contract changes only itself: it reads the units as plain ``MachineFacts`` and answers
+what the others must do (``OutboundLine``, ``OutboundDispatch``); the handlers in
+``application/delivery/handlers.py`` then call the units' and parts stocks' own commands
+and save them all in one transaction.
 """
 
 from __future__ import annotations
@@ -16,22 +21,24 @@ from uuid import UUID
 from domain.base import Context, InvalidValueError, NotFoundError, require_text
 from domain.contracts.errors import (AccessoryOverDeliveredError, MachineAlreadyPickedError,
                                      MachineDoesNotFitContractError, MachineNotOnContractError, OutboundStateError)
-from domain.contracts.outbounds import MAX_OUTBOUND_LINES, Outbound, OutboundLine, OutboundStatus, Pick
+from domain.contracts.outbounds import MAX_OUTBOUND_LINES, Outbound, OutboundDispatch, OutboundLine, OutboundStatus, Pick
 from domain.contracts.terms import MAX_QUANTITY, ContractLine, ContractStatus
-from domain.machines import MachineUnit, WarehouseCannotHoldMachinesError
+from domain.machines import MachineFacts, WarehouseCannotHoldMachinesError
 from domain.money import require_money
 from domain.organisation import MachineModel, Warehouse, WarehouseKind
-from domain.parts import Part, PartStock, WarehouseNotUsableError
+from domain.parts import Part, WarehouseNotUsableError
 
 
 class ContractDelivery:
     """The delivery commands of ``Contract`` (a mixin: no state, no events of its own)."""
 
     # ------------------------------------------------------------ delivery commands
-    def pick_machine(self, ctx: Context, unit: MachineUnit, unit_model: MachineModel,
+    def pick_machine(self, ctx: Context, unit: MachineFacts, unit_model: MachineModel,
                      line_models: Mapping[UUID, MachineModel], line_no: int | None = None) -> None:
-        """推选机号: reserves ``unit`` for this contract on the line it fits: the line of its
-        model, else a line of the same machine type that allows a substitute."""
+        """推选机号: puts ``unit`` on the open outbound, on the line it fits: the line of its
+        model, else a line of the same machine type that allows a substitute. The handler
+        then reserves the unit itself (``MachineUnit.reserve``), which refuses a unit
+        another contract holds."""
         self._require(ContractStatus.APPROVED, act="given a machine")
         if unit.company_id != self.company_id:
             raise MachineDoesNotFitContractError(
@@ -41,12 +48,11 @@ class ContractDelivery:
             raise MachineAlreadyPickedError(f"Machine {unit.serial_number} is already picked for contract "
                                             f"{self.number}.", serial_number=unit.serial_number)
         line_no = self._line_for(unit, unit_model, line_models, line_no)
-        unit.reserve(ctx, self.id, self.number)
         self._record(self.MachinePicked, ctx, self.company_id, outbound_no=self._open_outbound_no(),
                      line_no=line_no, machine_id=unit.id, serial_number=unit.serial_number,
                      model_code=unit.model_code)
 
-    def _line_for(self, unit: MachineUnit, unit_model: MachineModel, line_models: Mapping[UUID, MachineModel],
+    def _line_for(self, unit: MachineFacts, unit_model: MachineModel, line_models: Mapping[UUID, MachineModel],
                   wanted: int | None) -> int:
         def fits(n: int, line: ContractLine) -> bool:
             if line.model_id == unit.model_id:
@@ -80,27 +86,27 @@ class ContractDelivery:
             return last
         return last + 1
 
-    def release_machine(self, ctx: Context, unit: MachineUnit) -> None:
+    def release_machine(self, ctx: Context, serial_number: str) -> None:
+        """Takes the pick of ``serial_number`` off its open outbound, with a reason; the
+        handler then releases the unit's reservation (``MachineUnit.release``)."""
         self._require(ContractStatus.APPROVED, act="changed")
-        pick = self._pick(unit.serial_number)
+        pick = self._pick(serial_number)
         if pick.dispatched:
-            raise OutboundStateError(f"Machine {unit.serial_number} went out under contract {self.number}; "
+            raise OutboundStateError(f"Machine {serial_number} went out under contract {self.number}; "
                                      "swap it instead of releasing it.", state=str(OutboundStatus.DISPATCHED))
         self._require_open(pick.outbound_no, "changed")
         require_text(ctx.reason or "", "reason", 500)
-        unit.release(ctx, self.id)
         self._record(self.MachineReleased, ctx, self.company_id, outbound_no=pick.outbound_no,
-                     machine_id=unit.id, serial_number=unit.serial_number)
+                     machine_id=pick.machine_id, serial_number=serial_number)
 
     def add_accessory_outbound_line(self, ctx: Context, quantity: int, agreed_accessory_no: int | None = None,
                                     name: str | None = None, unit_price: Decimal | None = None,
-                                    part: Part | None = None, stock: PartStock | None = None,
-                                    warehouse: Warehouse | None = None) -> int:
+                                    part: Part | None = None, warehouse: Warehouse | None = None) -> int:
         """Adds an accessory line to the open outbound: one agreed in the contract (its
         name and price come from the terms), or an extra line (name and price given).
-        With a catalogue ``part``, the quantity is reserved from its ``stock`` in
-        ``warehouse`` (same transaction) and leaves with the dispatch.
-        Answers the line's number."""
+        With a catalogue ``part``, it comes from ``warehouse``: the handler reserves the
+        quantity from that stock (``PartStock.reserve``, same transaction), and it leaves
+        with the dispatch. Answers the line's number."""
         self._require(ContractStatus.APPROVED, act="given outbound lines")
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidValueError(f"The quantity is between 1 and {MAX_QUANTITY}.", field="quantity")
@@ -134,21 +140,19 @@ class ContractDelivery:
             price = require_money(unit_price, "unit_price")
         line_no = self.last_line_no + 1   # never given again, also after a removal
         if part is not None:
-            assert stock is not None and warehouse is not None
+            assert warehouse is not None, "a stocked accessory names the warehouse it comes from"
             if warehouse.company_id != self.company_id or warehouse.kind == WarehouseKind.MOBILE:
                 raise WarehouseNotUsableError(f"Accessories of contract {self.number} come from a main or parts "
                                               "warehouse of its own company.", field="warehouse_id")
-            stock.reserve(ctx, quantity, self.parts_ref, warehouse.code)
         self._record(self.AccessoryOutboundLineAdded, ctx, self.company_id, outbound_no=number,
                      line=OutboundLine(line_no, line_name, quantity, price, agreed_accessory_no,
                                        part.id if part else None, warehouse.id if warehouse else None))
         return line_no
 
-    def outbound_line(self, line_no: int) -> OutboundLine | None:
-        return next((o.lines[line_no] for o in self.outbounds.values() if line_no in o.lines), None)
-
-    def remove_accessory_outbound_line(self, ctx: Context, line_no: int, stock: PartStock | None = None) -> None:
-        """Removes a line of the open outbound; a stocked part's reservation (``stock``) is released."""
+    def remove_accessory_outbound_line(self, ctx: Context, line_no: int) -> OutboundLine:
+        """Removes a line of the open outbound and answers it: for a stocked part (its
+        ``part_id`` and ``warehouse_id``) the handler releases the line's quantity from
+        that stock (``PartStock.release``)."""
         self._require(ContractStatus.APPROVED, act="changed")
         outbound = next((o for o in self.outbounds.values() if line_no in o.lines), None)
         if outbound is None:
@@ -156,11 +160,9 @@ class ContractDelivery:
                                 code="outbound-line-not-found")
         self._require_open(outbound.number, "changed")
         line = outbound.lines[line_no]
-        if line.part_id is not None:
-            assert stock is not None
-            stock.release(ctx, self.parts_ref, line.quantity)
         self._record(self.AccessoryOutboundLineRemoved, ctx, self.company_id, outbound_no=outbound.number,
                      line_no=line_no)
+        return line
 
     def review_outbound(self, ctx: Context, outbound_no: int) -> None:
         self._require(ContractStatus.APPROVED, act="reviewed")
@@ -180,10 +182,10 @@ class ContractDelivery:
         require_text(ctx.reason or "", "reason", 500)
         self._record(self.OutboundReturned, ctx, self.company_id, outbound_no=outbound_no)
 
-    def dispatch(self, ctx: Context, outbound_no: int, units: Mapping[str, MachineUnit],
-                 part_stocks: Mapping[tuple[UUID, UUID], PartStock] | None = None) -> None:
-        """出库发车: every machine of the reviewed outbound leaves (``units``, by serial, as
-        loaded for this command), and its stocked accessories leave their warehouses."""
+    def dispatch(self, ctx: Context, outbound_no: int) -> OutboundDispatch:
+        """出库发车: the reviewed outbound leaves with every machine on it. Answers what the
+        handler sends out with it: each unit (``MachineUnit.dispatch``) and each stocked
+        accessory line from its warehouse (``PartStock.issue``)."""
         self._require(ContractStatus.APPROVED, act="dispatched")
         outbound = self._get_outbound(outbound_no)
         if outbound.status != OutboundStatus.REVIEWED:
@@ -191,16 +193,14 @@ class ContractDelivery:
             raise OutboundStateError(f"Outbound {outbound_no} of contract {self.number} is {outbound.status}; "
                                      f"{hint}.", state=str(outbound.status))
         serials = tuple(sorted(outbound.serials))
-        for serial in serials:
-            units[serial].dispatch(ctx, self.id)
-        for line in self._stocked(outbound):
-            (part_stocks or {})[(line.part_id, line.warehouse_id)].issue(ctx, self.parts_ref, line.quantity)
         self._record(self.OutboundDispatched, ctx, self.company_id, outbound_no=outbound_no, serial_numbers=serials)
+        return OutboundDispatch(outbound_no, serials, tuple(self._stocked(outbound)))
 
-    def swap_machine(self, ctx: Context, old: MachineUnit, new: MachineUnit, new_model: MachineModel,
+    def swap_machine(self, ctx: Context, old: MachineFacts, new: MachineFacts, new_model: MachineModel,
                      line_models: Mapping[UUID, MachineModel], back_to: Warehouse) -> None:
-        """销售换机: ``new`` goes out in place of the dispatched ``old``, which comes back
-        to stock in ``back_to``. The three aggregates change together."""
+        """销售换机: ``new`` takes the dispatched ``old``'s place on the contract's documents;
+        ``old`` comes back to stock in ``back_to``. The handler then swaps the units
+        themselves (``MachineUnit.swap_in``, then ``swap_out``), all in one transaction."""
         self._require(ContractStatus.APPROVED, act="given a swap")
         pick = self._pick(old.serial_number)
         if not pick.dispatched:
@@ -223,8 +223,6 @@ class ContractDelivery:
             raise WarehouseCannotHoldMachinesError(
                 f"Machine {old.serial_number} comes back to a main warehouse of its own company; "
                 f"{back_to.code} is not one.", field="return_warehouse_id")
-        new.swap_in(ctx, self.id, self.number, old)
-        old.swap_out(ctx, self.id, new, back_to)
         self._record(self.MachineSwapped, ctx, self.company_id, swap_no=self.swaps + 1,
                      outbound_no=pick.outbound_no, line_no=pick.line_no, old_machine_id=old.id,
                      old_serial=old.serial_number, new_machine_id=new.id, new_serial=new.serial_number,

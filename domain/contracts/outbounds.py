@@ -63,5 +63,29 @@ class Pick:
     dispatched: bool = False
 
 
+@dataclass(frozen=True)
+class OutboundDispatch:
+    """What a dispatch (出库发车) sends out, for the handler to move in the other aggregates:
+    the units by serial, in serial order, and the stocked accessory lines, in line order,
+    whose parts leave their warehouses."""
+
+    __module__ = "domain.contracts"
+
+    outbound_no: int
+    serial_numbers: tuple[str, ...]
+    stocked_lines: tuple[OutboundLine, ...]
+
+
+@dataclass(frozen=True)
+class UnapprovalReleases:
+    """What an un-approval (取消审核) gives back, for the handler to release: the picks, in
+    serial order (their units return to stock), and the stocked accessory lines of the
+    cancelled outbounds, in outbound and line order (their parts' reservations)."""
+
+    __module__ = "domain.contracts"
+
+    picks: tuple[Pick, ...]
+    stocked_lines: tuple[OutboundLine, ...]
+
 
 MAX_OUTBOUND_LINES = 50

@@ -1,7 +1,7 @@
 """Delivery through the application, on real SQLite and PostgreSQL: a swap is one
-transaction of three aggregates, picks of one serial race to one reservation, an
-un-approval releases what was picked, and the stock and delivery read models
-follow every step."""
+transaction of three aggregates, a unit that refuses after the contract agreed leaves
+everything unsaved, picks of one serial race to one reservation, an un-approval releases
+what was picked, and the stock and delivery read models follow every step."""
 
 from __future__ import annotations
 
@@ -96,7 +96,10 @@ def test_a_swap_saves_the_contract_and_both_units_or_none_of_them(backoffice, gr
     warehouse = office.ledger.repository.get(group.hefei_main)
     assert isinstance(model, MachineModel) and isinstance(warehouse, Warehouse)
     ctx = Context(sales.chen.user_id, uuid4(), TODAY, "Hydraulic fault on delivery")
-    contract.swap_machine(ctx, old, new, model, {model.id: model}, warehouse)
+    # What the handler does: the contract, then the new unit, then the old one.
+    contract.swap_machine(ctx, old.facts, new.facts, model, {model.id: model}, warehouse)
+    new.swap_in(ctx, contract.id, contract.number, old.serial_number)
+    old.swap_out(ctx, contract.id, new.serial_number, warehouse)
 
     # Meanwhile another command changes one of the three.
     if stale == "contract":
@@ -160,6 +163,41 @@ def test_a_swap_through_the_application_changes_all_three_and_the_read_models(ba
     assert [(s["swap_no"], s["new_serial"]) for s in _deliveries(office, contract)["swaps"]] == [
         (1, "SY215C-D2"), (2, "SY215C-D3")]
     assert _stock_row(office, "SY215C-D1")["status"] == "reserved"
+
+
+# ------------------------------------------------------------------ a unit refuses after the contract agreed
+def _versions(office, *aggregate_ids: UUID) -> list[int]:
+    return [office.ledger.repository.get(a).version for a in aggregate_ids]
+
+
+def test_a_pick_the_unit_refuses_saves_nothing_of_the_contract(backoffice, group, sales, approved):
+    """The contract takes the pick, then the unit (reserved for another contract) refuses:
+    the handler raises before it saves, so the contract's pick is not stored either."""
+    office = backoffice
+    first, second = approved(), approved()
+    office.execute(sales.wang, PickMachine(contract_id=first, serial_number="SY215C-D1"))
+    unit_id = ids.machine_unit_id("SY215C-D1")
+    before, events = _versions(office, second, unit_id), office.ledger.recorder.max_notification_id()
+    with pytest.raises(DomainError) as refused:
+        office.execute(sales.wang, PickMachine(contract_id=second, serial_number="SY215C-D1"))
+    assert refused.value.code == "machine-already-reserved"
+    assert (_versions(office, second, unit_id), office.ledger.recorder.max_notification_id()) == (before, events)
+    assert office.ledger.repository.get(second).picks == {}
+
+
+def test_a_swap_the_new_unit_refuses_saves_nothing_of_the_contract_nor_the_old_unit(backoffice, group, sales,
+                                                                                     approved):
+    office = backoffice
+    contract = _dispatched(office, group, sales, group.keeper_hefei, "SY215C-D1")
+    office.execute(sales.wang, PickMachine(contract_id=approved(), serial_number="SY215C-D2"))
+    aggregates = (contract, ids.machine_unit_id("SY215C-D1"), ids.machine_unit_id("SY215C-D2"))
+    before, events = _versions(office, *aggregates), office.ledger.recorder.max_notification_id()
+    with pytest.raises(DomainError) as refused:
+        office.execute(sales.chen, SwapMachine(
+            contract_id=contract, old_serial="SY215C-D1", new_serial="SY215C-D2", reason="Hydraulic fault"))
+    assert refused.value.code == "machine-already-reserved"
+    assert (_versions(office, *aggregates), office.ledger.recorder.max_notification_id()) == (before, events)
+    assert office.ledger.repository.get(contract).dispatched_serials == {"SY215C-D1"}
 
 
 # ------------------------------------------------------------------ the pick race

@@ -1167,18 +1167,16 @@ def test_a_repossessed_unit_comes_back_to_a_main_warehouse_of_its_own_company(wa
 
 def test_a_locked_unit_is_not_swapped_out_until_it_is_unlocked():
     unit = locked_unit()
-    replacement = given(MachineUnit.receive(ctx(), "SY215C-0002", SY215C, HEFEI_MAIN, MachineNature.PURCHASED_SAMPLE))
-    refusal = then_refused(unit, lambda: unit.swap_out(ctx(reason="fault"), CONTRACT, replacement, HEFEI_MAIN),
+    refusal = then_refused(unit, lambda: unit.swap_out(ctx(reason="fault"), CONTRACT, "SY215C-0002", HEFEI_MAIN),
                            MachineLockStateError, "machine-lock-state", 409)
     assert "unlocked" in refusal.message and refusal.details["serial_number"] == SERIAL
     unit.unlock(ctx(), CONTRACT, uuid4(), LOCKED_AT)
     settle(unit)
-    unit.swap_out(ctx(reason="fault"), CONTRACT, replacement, HEFEI_MAIN)
+    unit.swap_out(ctx(reason="fault"), CONTRACT, "SY215C-0002", HEFEI_MAIN)
     then_events(unit, MachineUnit.SwappedOut)
 
 
 def test_a_towed_unit_is_not_swapped_out():
     unit, _ = towed_unit()
-    replacement = given(MachineUnit.receive(ctx(), "SY215C-0002", SY215C, HEFEI_MAIN, MachineNature.PURCHASED_SAMPLE))
-    then_refused(unit, lambda: unit.swap_out(ctx(reason="fault"), CONTRACT, replacement, HEFEI_MAIN),
+    then_refused(unit, lambda: unit.swap_out(ctx(reason="fault"), CONTRACT, "SY215C-0002", HEFEI_MAIN),
                  MachineNotOutError, "machine-not-out", 409)

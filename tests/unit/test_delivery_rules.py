@@ -1,6 +1,10 @@
 """Given / when / then for delivery (交机出库) of an approved contract, without a store:
-picks, accessory outbound lines, finance review, dispatch, the sales swap, un-approval,
-and the MachineUnit events each of them records."""
+picks, accessory outbound lines, finance review, dispatch, and the MachineUnit events
+each of them records (the sales swap and un-approval: ``test_swap_and_unapproval_rules.py``).
+
+The contract changes only itself; the handler asks it first, then each unit. The helpers
+``picked``, ``sent``, ``swapped`` and ``unapproved`` do what the handlers do, so a test
+of the whole act, and of which refusal wins, reads as the command runs."""
 
 from __future__ import annotations
 
@@ -11,14 +15,14 @@ import pytest
 
 from domain.access import Role, Scope
 from domain.approvals import AmountBand, ApprovalRule, ApprovalStep, Decider, DocumentType
-from domain.base import InvalidValueError, NotFoundError
+from domain.base import Context, InvalidValueError, NotFoundError
 from domain.contracts import (AccessoryOverDeliveredError, AgreedAccessory, CommercialTerms, Contract,
-                              ContractAlreadyStartedError, ContractStateError, MachineAlreadyPickedError,
-                              MachineDoesNotFitContractError, MachineNotOnContractError, OutboundLine,
-                              OutboundStateError, OutboundStatus, PaymentMethod)
+                              ContractStateError, MachineAlreadyPickedError,
+                              MachineDoesNotFitContractError, MachineNotOnContractError, OutboundDispatch,
+                              OutboundLine, OutboundStateError, OutboundStatus, PaymentMethod)
 from domain.customers import Customer, CustomerType, PartyKind
-from domain.machines import (MachineAlreadyReservedError, MachineNature, MachineNotInStockError, MachineStatus,
-                             MachineUnit, WarehouseCannotHoldMachinesError)
+from domain.machines import (MachineAlreadyReservedError, MachineNature, MachineNotInStockError,
+                             MachineNotReservedError, MachineStatus, MachineUnit)
 from domain.organisation import Company, MachineModel, MachineType, Warehouse, WarehouseKind
 from tests.unit.given import ACTOR, ctx, given, then_events, then_metadata, then_refused
 
@@ -70,9 +74,43 @@ def settle(*aggregates) -> None:
         aggregate.collect_events()
 
 
+# ------------------------------------------------------------------ what the handlers do
+def picked(contract: Contract, u: MachineUnit, context: Context | None = None, line_no: int | None = None) -> None:
+    context = context or ctx()
+    contract.pick_machine(context, u.facts, MODELS[u.model_id], MODELS, line_no)
+    u.reserve(context, contract.id, contract.number)
+
+
+def released(contract: Contract, u: MachineUnit, context: Context) -> None:
+    contract.release_machine(context, u.serial_number)
+    u.release(context, contract.id)
+
+
+def sent(contract: Contract, number: int, *units: MachineUnit, context: Context | None = None) -> None:
+    """The outbound is dispatched, then each unit it names."""
+    context = context or ctx()
+    by_serial = {u.serial_number: u for u in units}
+    for serial in contract.dispatch(context, number).serial_numbers:
+        by_serial[serial].dispatch(context, contract.id)
+
+
+def swapped(contract: Contract, old: MachineUnit, new: MachineUnit, context: Context,
+            back_to: Warehouse = HEFEI_MAIN) -> None:
+    contract.swap_machine(context, old.facts, new.facts, MODELS[new.model_id], MODELS, back_to)
+    new.swap_in(context, contract.id, contract.number, old.serial_number)
+    old.swap_out(context, contract.id, new.serial_number, back_to)
+
+
+def unapproved(contract: Contract, context: Context, *units: MachineUnit) -> None:
+    by_serial = {u.serial_number: u for u in units}
+    for released_pick in contract.unapprove(context).picks:
+        by_serial[released_pick.serial_number].release(context, contract.id)
+
+
+# ------------------------------------------------------------------ givens
 def pick(contract: Contract, *units: MachineUnit) -> None:
     for u in units:
-        contract.pick_machine(ctx(), u, MODELS[u.model_id], MODELS)
+        picked(contract, u)
     settle(contract, *units)
 
 
@@ -81,13 +119,14 @@ def dispatched(contract: Contract, *units: MachineUnit) -> int:
     pick(contract, *units)
     number = contract.picks[units[0].serial_number].outbound_no
     contract.review_outbound(ctx(), number)
-    contract.dispatch(ctx(), number, {u.serial_number: u for u in units})
+    sent(contract, number, *units)
     settle(contract, *units)
     return number
 
 
 def refused_on_both(contract: Contract, units: list[MachineUnit], when, error, code: str, status: int):
-    """then_refused on the contract, and nothing recorded on any unit either."""
+    """``when`` (a handler's steps) refused by the contract, which is asked first: nothing
+    recorded on it, and no unit asked nor changed."""
     before = [(u.version, u.status, u.contract_id) for u in units]
     refusal = then_refused(contract, when, error, code, status)
     for u, (version, state, contract_id) in zip(units, before):
@@ -97,27 +136,26 @@ def refused_on_both(contract: Contract, units: list[MachineUnit], when, error, c
 
 
 def refused_pick(contract: Contract, u: MachineUnit, error, code: str, status: int = 409, line_no=None):
-    return refused_on_both(contract, [u], lambda: contract.pick_machine(ctx(), u, MODELS[u.model_id], MODELS, line_no),
-                           error, code, status)
+    return refused_on_both(contract, [u], lambda: picked(contract, u, line_no=line_no), error, code, status)
 
 
 def refused_swap(contract: Contract, old: MachineUnit, new: MachineUnit, error, code: str, status: int = 409,
                  reason: str | None = "fault", back_to: Warehouse = HEFEI_MAIN):
-    return refused_on_both(contract, [old, new], lambda: contract.swap_machine(
-        ctx(reason=reason), old, new, MODELS[new.model_id], MODELS, back_to), error, code, status)
+    return refused_on_both(contract, [old, new], lambda: swapped(contract, old, new, ctx(reason=reason), back_to),
+                           error, code, status)
 
 
 # ------------------------------------------------------------------ pick
 def test_a_pick_puts_the_machine_on_outbound_1_and_reserves_the_unit():
     contract, u = contract_of(), unit()
     context = ctx()
-    contract.pick_machine(context, u, SY215C, MODELS)
-    [picked] = then_events(contract, Contract.MachinePicked)
-    assert (picked.outbound_no, picked.line_no, picked.machine_id, picked.serial_number, picked.model_code) == (
-        1, 1, u.id, "SY215C-0001", "SY215C")
+    picked(contract, u, context)
+    [picked_] = then_events(contract, Contract.MachinePicked)
+    assert (picked_.outbound_no, picked_.line_no, picked_.machine_id, picked_.serial_number,
+            picked_.model_code) == (1, 1, u.id, "SY215C-0001", "SY215C")
     [reserved] = then_events(u, MachineUnit.Reserved)
     assert (reserved.contract_id, reserved.contract_number) == (contract.id, contract.number)
-    for event in (picked, reserved):
+    for event in (picked_, reserved):
         then_metadata(event, context, HEFEI.id)
     assert (u.status, u.contract_id, u.contract_number) == (MachineStatus.RESERVED, contract.id, contract.number)
     assert (contract.outbounds[1].status, contract.outbounds[1].serials) == (OutboundStatus.OPEN, {"SY215C-0001"})
@@ -147,9 +185,9 @@ def test_a_substitute_of_the_same_machine_type_goes_on_a_line_that_allows_it_onc
     contract = contract_of((SY215C, 1, PRICE, True), (SY235C, 1, PRICE))
     first, second = unit("SY235C-1", SY235C), unit("SY235C-2", SY235C)
     pick(contract, first)
-    contract.pick_machine(ctx(), second, SY235C, MODELS)
-    [picked] = then_events(contract, Contract.MachinePicked)
-    assert (contract.picks["SY235C-1"].line_no, picked.line_no, picked.model_code) == (2, 1, "SY235C")
+    picked(contract, second)
+    [picked_] = then_events(contract, Contract.MachinePicked)
+    assert (contract.picks["SY235C-1"].line_no, picked_.line_no, picked_.model_code) == (2, 1, "SY235C")
     then_events(second, MachineUnit.Reserved)
 
 
@@ -166,24 +204,36 @@ def test_a_line_with_every_machine_picked_takes_no_more():
     assert "already has every SY215C" in refusal.message
 
 
-def test_a_unit_reserved_by_another_contract_is_refused_naming_that_contract():
+def test_a_unit_reserved_by_another_contract_refuses_the_reservation_naming_that_contract():
+    """The unit's own rule: the contract cannot know who holds the unit; its version
+    makes one contract win a race."""
     first, second, u = contract_of(), contract_of(), unit()
     pick(first, u)
-    refusal = refused_pick(second, u, MachineAlreadyReservedError, "machine-already-reserved")
+    refusal = then_refused(u, lambda: u.reserve(ctx(), second.id, second.number), MachineAlreadyReservedError,
+                           "machine-already-reserved", 409)
     assert first.number in refusal.message and refusal.details["contract_number"] == first.number
     assert u.contract_id == first.id
 
 
 def test_a_unit_already_picked_for_the_contract_is_not_picked_twice():
+    """The unit is reserved (for this contract) too: the contract, asked first, says why."""
     contract, u = contract_of(), unit()
     pick(contract, u)
     refused_pick(contract, u, MachineAlreadyPickedError, "machine-already-picked")
 
 
+def test_a_contract_not_approved_refuses_before_the_unit_reserved_elsewhere_is_asked():
+    first, draft, u = contract_of(), contract_of(approved=False), unit()
+    pick(first, u)
+    refused_pick(draft, u, ContractStateError, "contract-state")
+    assert u.contract_id == first.id
+
+
 def test_a_unit_that_went_out_is_not_in_stock_to_pick():
     first, second, u = contract_of(), contract_of(), unit()
     dispatched(first, u)
-    refusal = refused_pick(second, u, MachineNotInStockError, "machine-not-in-stock")
+    refusal = then_refused(u, lambda: u.reserve(ctx(), second.id, second.number), MachineNotInStockError,
+                           "machine-not-in-stock", 409)
     assert "out" in refusal.message
 
 
@@ -191,9 +241,9 @@ def test_a_pick_on_a_named_line_needs_that_line():
     contract, u = contract_of((SY215C, 1, PRICE), (SY215C, 1, PRICE)), unit()
     refusal = refused_pick(contract, u, InvalidValueError, "invalid-value", 422, line_no=3)
     assert refusal.details["field"] == "line_no"
-    contract.pick_machine(ctx(), u, SY215C, MODELS, 2)
-    [picked] = then_events(contract, Contract.MachinePicked)
-    assert picked.line_no == 2
+    picked(contract, u, line_no=2)
+    [picked_] = then_events(contract, Contract.MachinePicked)
+    assert picked_.line_no == 2
 
 
 # ------------------------------------------------------------------ release
@@ -201,12 +251,12 @@ def test_a_release_with_a_reason_frees_the_unit():
     contract, u = contract_of(), unit()
     pick(contract, u)
     context = ctx(reason="customer wants a newer unit")
-    contract.release_machine(context, u)
-    [released] = then_events(contract, Contract.MachineReleased)
-    assert (released.outbound_no, released.machine_id, released.serial_number) == (1, u.id, "SY215C-0001")
+    released(contract, u, context)
+    [released_] = then_events(contract, Contract.MachineReleased)
+    assert (released_.outbound_no, released_.machine_id, released_.serial_number) == (1, u.id, "SY215C-0001")
     [freed] = then_events(u, MachineUnit.ReservationReleased)
     assert (freed.contract_id, freed.contract_number) == (contract.id, contract.number)
-    for event in (released, freed):
+    for event in (released_, freed):
         then_metadata(event, context, HEFEI.id)
     assert (u.status, u.contract_id, u.contract_number) == (MachineStatus.IN_STOCK, None, None)
     assert contract.picks == {} and contract.outbounds[1].serials == set()
@@ -216,7 +266,7 @@ def test_a_release_with_a_reason_frees_the_unit():
 def test_a_release_needs_a_reason(reason):
     contract, u = contract_of(), unit()
     pick(contract, u)
-    refusal = refused_on_both(contract, [u], lambda: contract.release_machine(ctx(reason=reason), u),
+    refusal = refused_on_both(contract, [u], lambda: released(contract, u, ctx(reason=reason)),
                               InvalidValueError, "invalid-value", 422)
     assert refusal.details["field"] == "reason"
 
@@ -224,7 +274,7 @@ def test_a_release_needs_a_reason(reason):
 def test_a_dispatched_machine_is_swapped_not_released():
     contract, u = contract_of(), unit()
     dispatched(contract, u)
-    refusal = refused_on_both(contract, [u], lambda: contract.release_machine(ctx(reason="changed"), u),
+    refusal = refused_on_both(contract, [u], lambda: released(contract, u, ctx(reason="changed")),
                               OutboundStateError, "outbound-state", 409)
     assert "swap it" in refusal.message and refusal.details["state"] == "dispatched"
 
@@ -234,18 +284,18 @@ def test_a_machine_on_a_reviewed_outbound_is_released_once_finance_returns_it():
     pick(contract, u)
     contract.review_outbound(ctx(), 1)
     settle(contract)
-    refusal = refused_on_both(contract, [u], lambda: contract.release_machine(ctx(reason="changed"), u),
+    refusal = refused_on_both(contract, [u], lambda: released(contract, u, ctx(reason="changed")),
                               OutboundStateError, "outbound-state", 409)
     assert "Ask finance to return it" in refusal.message and refusal.details["state"] == "reviewed"
     contract.return_outbound(ctx(reason="pick changes"), 1)
-    contract.release_machine(ctx(reason="changed"), u)
+    released(contract, u, ctx(reason="changed"))
     then_events(contract, Contract.OutboundReturned, Contract.MachineReleased)
     then_events(u, MachineUnit.ReservationReleased)
 
 
 def test_a_machine_not_on_the_contract_is_not_released():
     contract, u = contract_of(), unit()
-    refusal = refused_on_both(contract, [u], lambda: contract.release_machine(ctx(reason="changed"), u),
+    refusal = refused_on_both(contract, [u], lambda: released(contract, u, ctx(reason="changed")),
                               MachineNotOnContractError, "machine-not-on-contract", 409)
     assert "SY215C-0001" in refusal.message
 
@@ -253,12 +303,21 @@ def test_a_machine_not_on_the_contract_is_not_released():
 def test_a_released_unit_can_be_picked_by_another_contract():
     first, second, u = contract_of(), contract_of(), unit()
     pick(first, u)
-    first.release_machine(ctx(reason="customer changed their mind"), u)
+    released(first, u, ctx(reason="customer changed their mind"))
     settle(first, u)
-    second.pick_machine(ctx(), u, SY215C, MODELS)
+    picked(second, u)
     then_events(second, Contract.MachinePicked)
     [reserved] = then_events(u, MachineUnit.Reserved)
     assert (reserved.contract_id, u.contract_number) == (second.id, second.number)
+
+
+def test_a_unit_releases_and_goes_out_only_for_the_contract_it_is_reserved_for():
+    first, second, u = contract_of(), contract_of(), unit()
+    pick(first, u)
+    for act in (u.release, u.dispatch):
+        then_refused(u, lambda: act(ctx(reason="changed"), second.id), MachineNotReservedError,
+                     "machine-not-reserved", 409)
+    assert (u.status, u.contract_id) == (MachineStatus.RESERVED, first.id)
 
 
 # ------------------------------------------------------------------ accessory outbound lines
@@ -276,7 +335,7 @@ def test_an_agreed_accessory_is_not_delivered_beyond_the_agreed_quantity_across_
     contract = contract_of()
     contract.add_accessory_outbound_line(ctx(), 1, agreed_accessory_no=1)
     contract.review_outbound(ctx(), 1)
-    contract.dispatch(ctx(), 1, {})
+    contract.dispatch(ctx(), 1)
     settle(contract)
     refusal = then_refused(contract, lambda: contract.add_accessory_outbound_line(ctx(), 2, agreed_accessory_no=1),
                            AccessoryOverDeliveredError, "accessory-over-delivered", 409)
@@ -291,7 +350,7 @@ def test_an_agreed_accessory_is_not_delivered_beyond_the_agreed_quantity_across_
 def test_a_cancelled_outbound_does_not_count_towards_the_agreed_quantity():
     contract = contract_of()
     contract.add_accessory_outbound_line(ctx(), 2, agreed_accessory_no=1)
-    contract.unapprove(ctx(reason="price review"), {})
+    contract.unapprove(ctx(reason="price review"))
     _approve(contract)
     settle(contract)
     assert contract.outbounds[1].status == OutboundStatus.CANCELLED
@@ -335,7 +394,7 @@ def test_a_line_is_removed_from_an_open_outbound():
     contract.add_accessory_outbound_line(ctx(), 1, agreed_accessory_no=2)
     settle(contract)
     context = ctx()
-    contract.remove_accessory_outbound_line(context, 1)
+    assert contract.remove_accessory_outbound_line(context, 1) == OutboundLine(1, "Tool kit", 1, Decimal("0.00"), 2)
     [removed] = then_events(contract, Contract.AccessoryOutboundLineRemoved)
     assert (removed.outbound_no, removed.line_no) == (1, 1)
     then_metadata(removed, context, HEFEI.id)
@@ -378,7 +437,7 @@ def test_the_number_of_a_removed_last_line_is_not_given_again():
 def test_an_empty_or_unknown_outbound_is_not_reviewed():
     contract, u = contract_of(), unit()
     pick(contract, u)
-    contract.release_machine(ctx(reason="changed"), u)
+    released(contract, u, ctx(reason="changed"))
     settle(contract, u)
     refusal = then_refused(contract, lambda: contract.review_outbound(ctx(), 1), OutboundStateError,
                            "outbound-state", 409)
@@ -404,10 +463,10 @@ def test_picks_and_lines_after_a_review_go_on_the_next_outbound():
     pick(contract, first)
     contract.review_outbound(ctx(), 1)
     settle(contract)
-    contract.pick_machine(ctx(), second, SY215C, MODELS)
+    picked(contract, second)
     contract.add_accessory_outbound_line(ctx(), 1, agreed_accessory_no=2)
-    picked, added = then_events(contract, Contract.MachinePicked, Contract.AccessoryOutboundLineAdded)
-    assert (picked.outbound_no, added.outbound_no) == (2, 2)
+    picked_, added = then_events(contract, Contract.MachinePicked, Contract.AccessoryOutboundLineAdded)
+    assert (picked_.outbound_no, added.outbound_no) == (2, 2)
     assert (contract.outbounds[1].serials, contract.outbounds[2].serials) == ({"SY215C-1"}, {"SY215C-2"})
 
 
@@ -435,7 +494,7 @@ def test_finance_returns_a_reviewed_outbound_with_a_reason_and_reviews_it_again(
 def test_an_unreviewed_outbound_is_not_dispatched():
     contract, u = contract_of(), unit()
     pick(contract, u)
-    refusal = refused_on_both(contract, [u], lambda: contract.dispatch(ctx(), 1, {u.serial_number: u}),
+    refusal = refused_on_both(contract, [u], lambda: sent(contract, 1, u),
                               OutboundStateError, "outbound-state", 409)
     assert "finance reviews it first" in refusal.message
 
@@ -446,10 +505,12 @@ def test_a_dispatch_sends_out_every_unit_of_the_reviewed_outbound():
     contract.review_outbound(ctx(), 1)
     settle(contract)
     context = ctx()
-    contract.dispatch(context, 1, {"SY215C-1": first, "SY215C-2": second})
-    [sent] = then_events(contract, Contract.OutboundDispatched)
-    assert (sent.outbound_no, sent.serial_numbers) == (1, ("SY215C-1", "SY215C-2"))
-    then_metadata(sent, context, HEFEI.id)
+    assert contract.dispatch(context, 1) == OutboundDispatch(1, ("SY215C-1", "SY215C-2"), ())
+    for u in (first, second):
+        u.dispatch(context, contract.id)
+    [gone] = then_events(contract, Contract.OutboundDispatched)
+    assert (gone.outbound_no, gone.serial_numbers) == (1, ("SY215C-1", "SY215C-2"))
+    then_metadata(gone, context, HEFEI.id)
     for u in (first, second):
         [out] = then_events(u, MachineUnit.Dispatched)
         assert (out.contract_id, out.contract_number) == (contract.id, contract.number)
@@ -471,140 +532,9 @@ def test_delivery_is_complete_only_when_every_machine_of_every_line_went_out():
 def test_an_outbound_is_dispatched_once():
     contract, u = contract_of(), unit()
     dispatched(contract, u)
-    refusal = refused_on_both(contract, [u], lambda: contract.dispatch(ctx(), 1, {u.serial_number: u}),
+    refusal = refused_on_both(contract, [u], lambda: sent(contract, 1, u),
                               OutboundStateError, "outbound-state", 409)
     assert "dispatched" in refusal.message and "nothing is left to send" in refusal.message
-
-
-# ------------------------------------------------------------------ swap
-def test_only_a_dispatched_machine_is_swapped():
-    contract, old, new = contract_of(), unit("SY215C-1"), unit("SY215C-2")
-    pick(contract, old)
-    refusal = refused_swap(contract, old, new, OutboundStateError, "outbound-state")
-    assert "release it" in refusal.message
-    stranger = unit("SY215C-3")
-    refused_swap(contract, stranger, new, MachineNotOnContractError, "machine-not-on-contract")
-
-
-@pytest.mark.parametrize("reason", [None, "  "])
-def test_a_swap_needs_a_reason(reason):
-    contract, old, new = contract_of(), unit("SY215C-1"), unit("SY215C-2")
-    dispatched(contract, old)
-    refusal = refused_swap(contract, old, new, InvalidValueError, "invalid-value", 422, reason=reason)
-    assert refusal.details["field"] == "reason"
-
-
-def test_a_swap_puts_the_new_unit_out_and_brings_the_old_one_back_to_stock():
-    contract, old, new = contract_of(), unit("SY215C-1"), unit("SY215C-2", warehouse=HEFEI_YARD)
-    dispatched(contract, old)
-    context = ctx(reason="hydraulic pump failed")
-    contract.swap_machine(context, old, new, SY215C, MODELS, HEFEI_YARD)
-    [swapped] = then_events(contract, Contract.MachineSwapped)
-    assert (swapped.swap_no, swapped.outbound_no, swapped.line_no, swapped.old_machine_id, swapped.old_serial,
-            swapped.new_machine_id, swapped.new_serial, swapped.new_model_code) == (
-        1, 1, 1, old.id, "SY215C-1", new.id, "SY215C-2", "SY215C")
-    [back] = then_events(old, MachineUnit.SwappedOut)
-    assert (back.contract_id, back.contract_number, back.replaced_by_serial, back.warehouse_id) == (
-        contract.id, contract.number, "SY215C-2", HEFEI_YARD.id)
-    assert (old.status, old.warehouse_id, old.contract_id, old.contract_number) == (
-        MachineStatus.IN_STOCK, HEFEI_YARD.id, None, None)
-    [out] = then_events(new, MachineUnit.SwappedIn)
-    assert (out.contract_id, out.contract_number, out.replaces_serial) == (contract.id, contract.number, "SY215C-1")
-    for event in (swapped, back, out):
-        then_metadata(event, context, HEFEI.id)
-    assert (new.status, new.contract_id, new.contract_number) == (MachineStatus.OUT, contract.id, contract.number)
-    assert contract.dispatched_serials == {"SY215C-2"} and contract.outbounds[1].serials == {"SY215C-2"}
-    assert contract.swaps == 1
-
-
-def test_a_second_swap_counts_on_and_the_swapped_out_unit_can_be_picked_by_another_contract():
-    contract, other = contract_of((SY215C, 1, PRICE, True)), contract_of()
-    old, new, third = unit("SY215C-1"), unit("SY215C-2"), unit("SY235C-3", SY235C)
-    dispatched(contract, old)
-    contract.swap_machine(ctx(reason="pump"), old, new, SY215C, MODELS, HEFEI_MAIN)
-    settle(contract, old, new)
-    contract.swap_machine(ctx(reason="customer takes the bigger model"), new, third, SY235C, MODELS, HEFEI_MAIN)
-    [swapped] = then_events(contract, Contract.MachineSwapped)
-    assert (swapped.swap_no, swapped.old_serial, swapped.new_serial, swapped.new_model_code) == (
-        2, "SY215C-2", "SY235C-3", "SY235C")
-    settle(new, third)
-    other.pick_machine(ctx(), old, SY215C, MODELS)
-    then_events(other, Contract.MachinePicked)
-    [reserved] = then_events(old, MachineUnit.Reserved)
-    assert reserved.contract_id == other.id and old.status == MachineStatus.RESERVED
-
-
-@pytest.mark.parametrize("case,error,code", [
-    ("other-company", MachineDoesNotFitContractError, "machine-does-not-fit-contract"),
-    ("other-model", MachineDoesNotFitContractError, "machine-does-not-fit-contract"),
-    ("same-type-without-substitutes", MachineDoesNotFitContractError, "machine-does-not-fit-contract"),
-    ("reserved", MachineAlreadyReservedError, "machine-already-reserved"),
-    ("out", MachineNotInStockError, "machine-not-in-stock"),
-])
-def test_the_new_unit_of_a_swap_is_in_stock_in_the_company_and_fits_the_line(case, error, code):
-    contract, other, old = contract_of(), contract_of(), unit("SY215C-1")
-    new = {"other-company": lambda: unit("SY215C-9", warehouse=CHUZHOU_MAIN),
-           "other-model": lambda: unit("LG855-9", LG855),
-           "same-type-without-substitutes": lambda: unit("SY235C-9", SY235C)}.get(case, lambda: unit("SY215C-9"))()
-    dispatched(contract, old)
-    if case == "reserved":
-        pick(other, new)
-    if case == "out":
-        dispatched(other, new)
-    refusal = refused_swap(contract, old, new, error, code)
-    assert new.serial_number in refusal.message
-    if case == "reserved":
-        assert other.number in refusal.message
-
-
-def test_a_swap_back_to_a_warehouse_that_cannot_hold_machines_records_nothing():
-    contract, old, new = contract_of(), unit("SY215C-1"), unit("SY215C-2")
-    dispatched(contract, old)
-    refused_swap(contract, old, new, WarehouseCannotHoldMachinesError, "warehouse-cannot-hold-machines", 422,
-                 back_to=HEFEI_PARTS)
-
-
-# ------------------------------------------------------------------ un-approval
-def test_unapproval_releases_an_undispatched_pick_and_cancels_its_outbound_under_one_command():
-    contract, u = contract_of(), unit()
-    pick(contract, u)
-    context = ctx(reason="price below the floor")
-    contract.unapprove(context, {u.serial_number: u})
-    released, cancelled, unapproved = then_events(contract, Contract.MachineReleased, Contract.OutboundCancelled,
-                                                  Contract.Unapproved)
-    [freed] = then_events(u, MachineUnit.ReservationReleased)
-    for event in (released, cancelled, unapproved, freed):
-        then_metadata(event, context, HEFEI.id)
-    assert (released.serial_number, released.outbound_no, cancelled.outbound_no) == ("SY215C-0001", 1, 1)
-    assert freed.contract_id == contract.id
-    assert (contract.status, contract.picks, contract.outbounds[1].status) == (
-        "with_clerk", {}, OutboundStatus.CANCELLED)
-    assert (u.status, u.contract_id) == (MachineStatus.IN_STOCK, None)
-
-
-def test_unapproval_cancels_reviewed_and_open_outbounds_alike():
-    contract, first, second = contract_of(), unit("SY215C-1"), unit("SY215C-2")
-    pick(contract, first)
-    contract.review_outbound(ctx(), 1)
-    settle(contract)
-    pick(contract, second)
-    contract.unapprove(ctx(reason="review"), {"SY215C-1": first, "SY215C-2": second})
-    events = then_events(contract, Contract.MachineReleased, Contract.MachineReleased, Contract.OutboundCancelled,
-                         Contract.OutboundCancelled, Contract.Unapproved)
-    assert [e.outbound_no for e in events[:4]] == [1, 2, 1, 2]
-    then_events(first, MachineUnit.ReservationReleased)
-    then_events(second, MachineUnit.ReservationReleased)
-
-
-def test_unapproval_after_a_machine_went_out_is_refused_and_releases_nothing():
-    contract, out, reserved = contract_of(), unit("SY215C-1"), unit("SY215C-2")
-    dispatched(contract, out)
-    pick(contract, reserved)
-    refusal = refused_on_both(contract, [out, reserved],
-                              lambda: contract.unapprove(ctx(reason="review"), {"SY215C-2": reserved}),
-                              ContractAlreadyStartedError, "contract-already-started", 409)
-    assert "SY215C-1" in refusal.message and contract.number in refusal.message
-    assert contract.status == "approved" and reserved.status == MachineStatus.RESERVED
 
 
 # ------------------------------------------------------------------ rebuilding
@@ -612,17 +542,17 @@ def test_a_contract_rebuilt_from_its_delivery_events_has_the_same_picks_and_outb
     contract = contract_of((SY215C, 2, PRICE), (LG855, 1, PRICE), rebuilt=False)
     first, second, third, loader = unit("SY215C-1"), unit("SY215C-2"), unit("SY215C-3"), unit("LG855-1", LG855)
     for u in (first, loader):
-        contract.pick_machine(ctx(), u, MODELS[u.model_id], MODELS)
+        contract.pick_machine(ctx(), u.facts, MODELS[u.model_id], MODELS)
     contract.add_accessory_outbound_line(ctx(), 1, agreed_accessory_no=1)
     contract.add_accessory_outbound_line(ctx(), 1, name="Grease", unit_price=Decimal("50.00"))
     contract.remove_accessory_outbound_line(ctx(), 2)
     contract.review_outbound(ctx(), 1)
     contract.return_outbound(ctx(reason="loader paperwork"), 1)
-    contract.release_machine(ctx(reason="loader goes later"), loader)
+    contract.release_machine(ctx(reason="loader goes later"), loader.serial_number)
     contract.review_outbound(ctx(), 1)
-    contract.dispatch(ctx(), 1, {"SY215C-1": first})
-    contract.pick_machine(ctx(), second, SY215C, MODELS)
-    contract.swap_machine(ctx(reason="pump"), first, third, SY215C, MODELS, HEFEI_MAIN)
+    contract.dispatch(ctx(), 1)
+    contract.pick_machine(ctx(), second.facts, SY215C, MODELS)
+    contract.swap_machine(ctx(reason="pump"), first.facts, third.facts, SY215C, MODELS, HEFEI_MAIN)
     rebuilt = given(contract)
     assert rebuilt.picks == contract.picks and rebuilt.outbounds == contract.outbounds
     assert (rebuilt.swaps, rebuilt.dispatched_serials, rebuilt.delivery_complete, rebuilt.status) == (

@@ -328,22 +328,31 @@ def _sales_events(hefei: Company, model: MachineModel, main: Warehouse) -> list[
     contract.approve(ctx(), manager)
     units = [MachineUnit.receive(ctx(), f"SY215C-{n}", model, main, MachineNature.PURCHASED_SAMPLE) for n in (2, 3, 4)]
     lines = {model.id: model}
-    contract.pick_machine(ctx(), units[0], model, lines)
-    contract.pick_machine(ctx(), units[2], model, lines, line_no=1)
-    contract.release_machine(ctx(reason="换一台"), units[2])
-    contract.unapprove(ctx(reason="合同评审"), {"SY215C-2": units[0]})
+    # The contract changes only itself; each unit is changed by its own command, as the handlers do.
+    contract.pick_machine(ctx(), units[0].facts, model, lines)
+    units[0].reserve(ctx(), contract.id, contract.number)
+    contract.pick_machine(ctx(), units[2].facts, model, lines, line_no=1)
+    units[2].reserve(ctx(), contract.id, contract.number)
+    contract.release_machine(ctx(reason="换一台"), units[2].serial_number)
+    units[2].release(ctx(reason="换一台"), contract.id)
+    contract.unapprove(ctx(reason="合同评审"))
+    units[0].release(ctx(reason="合同评审"), contract.id)
     contract.submit_for_approval(ctx(), rule)
     contract.approve(ctx(), manager)
     contract.approve(ctx(), manager)
-    contract.pick_machine(ctx(), units[0], model, lines)
+    contract.pick_machine(ctx(), units[0].facts, model, lines)
+    units[0].reserve(ctx(), contract.id, contract.number)
     contract.add_accessory_outbound_line(ctx(), 1, agreed_accessory_no=1)
     extra = contract.add_accessory_outbound_line(ctx(), 2, name="机油 5L", unit_price=Decimal("120.50"))
     contract.remove_accessory_outbound_line(ctx(), extra)
     contract.review_outbound(ctx(), 2)
     contract.return_outbound(ctx(reason="少了机油"), 2)
     contract.review_outbound(ctx(), 2)
-    contract.dispatch(ctx(), 2, {"SY215C-2": units[0]})
-    contract.swap_machine(ctx(reason="液压故障"), units[0], units[1], model, lines, main)
+    contract.dispatch(ctx(), 2)
+    units[0].dispatch(ctx(), contract.id)
+    contract.swap_machine(ctx(reason="液压故障"), units[0].facts, units[1].facts, model, lines, main)
+    units[1].swap_in(ctx(reason="液压故障"), contract.id, contract.number, units[0].serial_number)
+    units[0].swap_out(ctx(reason="液压故障"), contract.id, units[1].serial_number, main)
     return [e for a in (formal, vip, customer, contact, rule, contract, *units) for e in a.collect_events()]
 
 

@@ -996,10 +996,20 @@ def test_a_consumption_with_repeated_parts_no_lines_or_no_quantity_is_refused(co
 
 
 # ------------------------------------------------------------------ contract accessories from parts stock
+def stocked_line(contract: Contract, s: PartStock, quantity: int, agreed_accessory_no: int | None = None,
+                 warehouse: Warehouse = HEFEI_PARTS, context=None) -> int:
+    """What the handler does: the contract takes the line of PUMP, then its stock reserves it."""
+    context = context or ctx()
+    line_no = contract.add_accessory_outbound_line(context, quantity, agreed_accessory_no, part=PUMP,
+                                                   warehouse=warehouse)
+    s.reserve(context, quantity, contract.parts_ref, warehouse.code)
+    return line_no
+
+
 def test_a_contract_accessory_line_of_a_catalogue_part_reserves_its_stock():
     contract, s = contract_of(), stock(PUMP, HEFEI_PARTS, 3)
     context = ctx()
-    line_no = contract.add_accessory_outbound_line(context, 2, part=PUMP, stock=s, warehouse=HEFEI_PARTS)
+    line_no = stocked_line(contract, s, 2, context=context)
     [added] = then_events(contract, Contract.AccessoryOutboundLineAdded)
     assert added.line == OutboundLine(line_no, "Hydraulic pump", 2, D("5600.00"), None, PUMP.id, HEFEI_PARTS.id)
     [reserved] = then_events(s, PartStock.Reserved)
@@ -1011,42 +1021,44 @@ def test_a_contract_accessory_line_of_a_catalogue_part_reserves_its_stock():
 
 def test_an_agreed_accessory_drawn_from_parts_stock_keeps_the_contracts_name_and_price():
     contract, s = contract_of(), stock(PUMP, HEFEI_PARTS, 3)
-    line_no = contract.add_accessory_outbound_line(ctx(), 1, agreed_accessory_no=1, part=PUMP, stock=s,
-                                                   warehouse=HEFEI_PARTS)
+    line_no = stocked_line(contract, s, 1, agreed_accessory_no=1)
     [added] = then_events(contract, Contract.AccessoryOutboundLineAdded)
     assert added.line == OutboundLine(line_no, "Breaker hammer", 1, D("6000.00"), 1, PUMP.id, HEFEI_PARTS.id)
     then_events(s, PartStock.Reserved)
 
 
-def test_a_contract_accessory_line_beyond_the_free_stock_is_refused():
+def test_a_contract_accessory_line_beyond_the_free_stock_is_refused_by_the_stock():
+    """The stock's own rule, once the contract took the line (the handler saves neither)."""
     contract, s = contract_of(), stock(PUMP, HEFEI_PARTS, 1)
-    refusal = refused(lambda: contract.add_accessory_outbound_line(ctx(), 2, part=PUMP, stock=s,
-                                                                   warehouse=HEFEI_PARTS),
-                      InsufficientPartStockError, "insufficient-part-stock", 409, contract, s)
-    assert "Warehouse PARTS has 1 of part HP-200 free" in refusal.message and contract.outbounds == {}
+    refusal = refused(lambda: stocked_line(contract, s, 2), InsufficientPartStockError, "insufficient-part-stock",
+                      409, s)
+    assert "Warehouse PARTS has 1 of part HP-200 free" in refusal.message and figures(s) == (1, 0, 1, 0)
 
 
 @pytest.mark.parametrize("warehouse", [HEFEI_VAN, CHUZHOU_MAIN], ids=["mobile", "other-company"])
 def test_contract_accessories_come_from_a_main_or_parts_warehouse_of_the_contracts_company(warehouse):
-    contract, s = contract_of(), stock(PUMP, warehouse, 3)
-    refusal = refused(lambda: contract.add_accessory_outbound_line(ctx(), 1, part=PUMP, stock=s, warehouse=warehouse),
-                      WarehouseNotUsableError, "warehouse-not-usable", 422, contract, s)
+    """The contract, asked first, refuses before the stock (which has none free) is asked."""
+    contract, s = contract_of(), stock(PUMP, warehouse, 0)
+    refusal = refused(lambda: stocked_line(contract, s, 1, warehouse=warehouse), WarehouseNotUsableError,
+                      "warehouse-not-usable", 422, contract, s)
     assert refusal.details == {"field": "warehouse_id"}
 
 
 def _with_part_line(quantity: int = 2, on_hand: int = 3) -> tuple[Contract, PartStock, int]:
     contract, s = contract_of(), stock(PUMP, HEFEI_PARTS, on_hand)
-    line_no = contract.add_accessory_outbound_line(ctx(), quantity, part=PUMP, stock=s, warehouse=HEFEI_PARTS)
+    line_no = stocked_line(contract, s, quantity)
     settle(contract, s)
     return contract, s, line_no
 
 
 def test_removing_a_stocked_accessory_line_releases_its_reservation():
     contract, s, line_no = _with_part_line()
-    contract.add_accessory_outbound_line(ctx(), 1, part=PUMP, stock=s, warehouse=HEFEI_PARTS)     # a second line
+    stocked_line(contract, s, 1)                                          # a second line
     settle(contract, s)
     context = ctx()
-    contract.remove_accessory_outbound_line(context, line_no, s)
+    line = contract.remove_accessory_outbound_line(context, line_no)
+    assert (line.line_no, line.part_id, line.warehouse_id, line.quantity) == (line_no, PUMP.id, HEFEI_PARTS.id, 2)
+    s.release(context, contract.parts_ref, line.quantity)
     [removed] = then_events(contract, Contract.AccessoryOutboundLineRemoved)
     assert removed.line_no == line_no
     [released] = then_events(s, PartStock.ReservationReleased)
@@ -1060,7 +1072,10 @@ def test_the_dispatch_issues_the_stocked_accessories():
     contract.review_outbound(ctx(), 1)
     settle(contract)
     context = ctx()
-    contract.dispatch(context, 1, {}, {(PUMP.id, HEFEI_PARTS.id): s})
+    sent = contract.dispatch(context, 1)
+    assert (sent.serial_numbers, [line.line_no for line in sent.stocked_lines]) == ((), [line_no])
+    for line in sent.stocked_lines:
+        s.issue(context, contract.parts_ref, line.quantity)
     [dispatched] = then_events(contract, Contract.OutboundDispatched)
     assert (dispatched.outbound_no, dispatched.serial_numbers) == (1, ())
     [issued] = then_events(s, PartStock.Issued)
@@ -1070,11 +1085,14 @@ def test_the_dispatch_issues_the_stocked_accessories():
 
 
 def test_the_unapproval_releases_the_stocked_accessories_of_outbounds_not_dispatched():
-    contract, s, _ = _with_part_line()
+    contract, s, line_no = _with_part_line()
     contract.review_outbound(ctx(), 1)
     settle(contract)
     context = ctx(reason="terms renegotiated")
-    contract.unapprove(context, {}, {(PUMP.id, HEFEI_PARTS.id): s})
+    releases = contract.unapprove(context)
+    assert (releases.picks, [line.line_no for line in releases.stocked_lines]) == ((), [line_no])
+    for line in releases.stocked_lines:
+        s.release(context, contract.parts_ref, line.quantity)
     then_events(contract, Contract.OutboundCancelled, Contract.Unapproved)
     [released] = then_events(s, PartStock.ReservationReleased)
     then_metadata(released, context, HEFEI.id)
