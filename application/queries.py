@@ -21,3 +21,8 @@ COUPONS = Reads("coupons", Permission.VIEW_COUPONS)
 APPROVAL_RULES = Reads("approval_queue", Permission.VIEW_ORGANISATION)
 USER_DIRECTORY = Reads("access_directory", Permission.MANAGE_USERS, ScopeRule.GROUP)
 AUDIT_EVENTS = Reads("audit_events", Permission.VIEW_HISTORY)
+PARTS = Reads("parts", Permission.VIEW_PARTS)
+PARTS_OFFICE = Reads("parts", Permission.VIEW_PARTS, any_of=frozenset({
+    Permission.VIEW_ALL_SALES, Permission.PURCHASE_PARTS, Permission.SELL_PARTS, Permission.SHIP_PARTS,
+    Permission.RECEIVE_PARTS}), refusal="Parts documents are the office's and the warehouse's; your roles do not "
+                                        "show them.")

@@ -24,7 +24,7 @@ import msgspec
 
 from application.caller import Caller
 from domain.access import Permission
-from domain.base import DomainError
+from domain.base import DomainError, PermissionDeniedError
 
 R = TypeVar("R")
 
@@ -39,11 +39,22 @@ class ScopeRule(Enum):
 
 @dataclass(frozen=True)
 class Reads:
-    """A query's declaration: the read model that answers it, its permission, its scope rule."""
+    """A query's declaration: the read model that answers it, its permission, its scope rule,
+    and (``any_of``) roles' acts of which the caller must hold one, with the sentence that
+    refuses the others (the parts office's documents: not a technician's, not a salesperson's)."""
 
     read_model: str
     permission: Permission | None
     scope: ScopeRule = ScopeRule.COMPANIES
+    any_of: frozenset[Permission] = frozenset()
+    refusal: str = ""
+
+    def require(self, caller: Caller) -> None:
+        if self.permission is not None:
+            caller.require(self.permission)
+        if self.any_of and not any(caller.may(p) for p in self.any_of):
+            raise PermissionDeniedError(self.refusal or "Your roles do not show this.",
+                                        permission=str(sorted(self.any_of)[0]))
 
 
 class ReadModelBehindError(DomainError):

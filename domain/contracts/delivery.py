@@ -21,7 +21,8 @@ from uuid import UUID
 from domain.base import Context, InvalidValueError, NotFoundError, require_text
 from domain.contracts.errors import (AccessoryOverDeliveredError, MachineAlreadyPickedError,
                                      MachineDoesNotFitContractError, MachineNotOnContractError, OutboundStateError)
-from domain.contracts.outbounds import MAX_OUTBOUND_LINES, Outbound, OutboundDispatch, OutboundLine, OutboundStatus, Pick
+from domain.contracts.outbounds import (MAX_OUTBOUND_LINES, Outbound, OutboundDispatch, OutboundLine, OutboundStatus,
+                                       Pick)
 from domain.contracts.terms import MAX_QUANTITY, ContractLine, ContractStatus
 from domain.machines import MachineFacts, WarehouseCannotHoldMachinesError
 from domain.money import require_money

@@ -43,7 +43,6 @@ class ReadSide:
 
     def reader(self, caller: Caller, spec: Reads, after: int | None = None) -> Reader:
         """The one door of every query: its permission, its freshness, the caller's scope."""
-        if spec.permission is not None:
-            caller.require(spec.permission)
+        spec.require(caller)
         self.fresh(spec.read_model, after)
         return Reader(caller, spec, self.views.read)

@@ -83,7 +83,8 @@ def _what_hangs_on(console: Console, request: Request, caller: Caller, contract:
     delivered = receivable = None
     if contract.status == ContractStatus.APPROVED or contract.approved_on is not None:
         if caller.may(queries.DELIVERIES.permission):  # type: ignore[arg-type]
-            found = console.reader(caller, queries.DELIVERIES, request)(deliveries.get_contract_deliveries, contract.contract_id)
+            read = console.reader(caller, queries.DELIVERIES, request)
+            found = read(deliveries.get_contract_deliveries, contract.contract_id)
             delivered = row(ContractDeliveriesRow, found) if found else None
         if caller.may(queries.RECEIVABLES.permission):  # type: ignore[arg-type]
             found = console.reader(caller, queries.RECEIVABLES, request)(debts.get_receivable, contract.contract_id,
