@@ -140,11 +140,13 @@ class CouponFilter:
     holder_id: UUID | None = None
     code_prefix: str | None = None
     usable_only: bool = False      # active with a balance above zero
+    contract_id: UUID | None = None   # the coupons a contract granted
 
     def where(self, scope: Scope) -> tuple[str, list[Any]]:
         where, params = scope_filter(scope, "k.company_id")
         for column, value in (("k.company_id", self.company_id), ("k.origin", self.origin),
-                              ("k.status", self.status), ("k.holder_id", self.holder_id)):
+                              ("k.status", self.status), ("k.holder_id", self.holder_id),
+                              ("k.contract_id", self.contract_id)):
             if value is not None:
                 where += f" AND {column} = %s"
                 params.append(value)

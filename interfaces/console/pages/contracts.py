@@ -19,7 +19,8 @@ from interfaces.console import choosers
 from interfaces.console.lists import ListQuery, csv_download
 from interfaces.console.pages.contract_acts import acts_for
 from interfaces.console.web import Console, ConsoleDep
-from projections import contracts, deliveries
+from projections import contracts, coupons as coupon_rows, deliveries
+from projections.coupons import CouponRow
 from projections.contracts import ContractDetailRow, ContractRow
 from projections.deliveries import ContractDeliveriesRow
 from projections.receivables import debts
@@ -90,7 +91,12 @@ def _what_hangs_on(console: Console, request: Request, caller: Caller, contract:
             found = console.reader(caller, queries.RECEIVABLES, request)(debts.get_receivable, contract.contract_id,
                                                              console.backoffice.today())
             receivable = row(ReceivableDetailRow, found) if found else None
-    return {"delivered": delivered, "receivable": receivable}
+    coupons: list[CouponRow] = []
+    if contract.approved_on is not None and caller.may(queries.COUPONS.permission):  # type: ignore[arg-type]
+        found, _ = console.reader(caller, queries.COUPONS, request)(
+            coupon_rows.list_coupons, coupon_rows.CouponFilter(contract_id=contract.contract_id), 1, 50)
+        coupons = rows(CouponRow, found)
+    return {"delivered": delivered, "receivable": receivable, "coupons": coupons}
 
 
 @get("/contracts/{contract_id:uuid}", sync_to_thread=True)
