@@ -27,6 +27,20 @@ from domain.base import DomainError
 from interfaces.console.i18n import Language
 
 Choices = Sequence[tuple[str, str]]
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogue; translated where it is shown."""
+    return text
+
+
+# What a box with a pattern may hold, said when a value does not match it.
+PATTERN_HINTS = {
+    "phone": N_("A phone number has digits, spaces or '-' only (e.g. 138 0000 0000)."),
+    "id_number": N_("An ID number has letters, digits, spaces or '-' only."),
+    "code": N_("A code has letters, digits, spaces, '.', '_' or '-' only."),
+    "serial_number": N_("A serial number has letters, digits, spaces, '.', '_' or '-' only."),
+}
 LONG_TEXT = {"reason", "note", "remarks", "address"}
 
 
@@ -287,8 +301,9 @@ def _plain_message(lang: Language, form: Form, text: str, path: str, missing: bo
             return lang.gettext("At most %(n)s characters.", n=f.max_length)
     if "length" in text:
         return lang.gettext("Too long or too short.")
-    if "pattern" in text:
-        return lang.gettext("Use letters, digits and plain punctuation only.")
+    if "pattern" in text or "regex" in text:
+        hint = PATTERN_HINTS.get(path.rsplit(".", 1)[-1])
+        return lang.gettext(hint or "Use letters, digits and plain punctuation only.")
     return lang.gettext("This value is not accepted.")
 
 

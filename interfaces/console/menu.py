@@ -26,6 +26,7 @@ PAGES: tuple[tuple[str, str, Permission | None], ...] = (
     ("/console/approvals", N_("Approvals"), Permission.VIEW_APPROVALS),
     ("/console/contracts", N_("Contracts"), Permission.VIEW_CONTRACTS),
     ("/console/machines", N_("Machine stock"), Permission.VIEW_STOCK),
+    ("/console/outbounds", N_("Outbounds"), Permission.VIEW_DELIVERIES),
     ("/console/receipts", N_("Receipts"), Permission.VIEW_RECEIVABLES),
     ("/console/receivables", N_("Receivables"), Permission.VIEW_RECEIVABLES),
     ("/console/customers", N_("Customers"), Permission.VIEW_CUSTOMERS),

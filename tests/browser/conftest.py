@@ -28,8 +28,10 @@ SCREENSHOTS = Path(os.environ.get("IRONLEDGER_SCREENSHOTS", ROOT / "test-output"
 CHROMIUM = os.environ.get("IRONLEDGER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
+    """One Chromium for the browser tests of a store, closed after them: Playwright's sync API
+    keeps an event loop running meanwhile, and later tests call ``asyncio.run``."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as error:  # pragma: no cover - the test extra installs it
